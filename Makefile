@@ -1,0 +1,100 @@
+# Build / run / test tooling.
+#
+#   make run     venv + translations + migrate + seed, then serve on
+#                http://127.0.0.1:8080 with a Celery worker alongside
+#   make test    tests on SQLite, then on a throwaway PostgreSQL 15
+#
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# The steps of `run` must happen in order (seed needs migrate), even under -j.
+.NOTPARALLEL:
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+FLASK  := $(BIN)/flask --app app
+PYTEST := $(BIN)/python -m pytest -q
+
+HOST := 127.0.0.1
+PORT := 8080
+
+.PHONY: help venv translations migrate seed run test test-sqlite test-postgres
+
+help:
+	@echo "targets: venv translations migrate seed run test test-sqlite test-postgres"
+
+# --- virtualenv ---------------------------------------------------------------
+
+venv: $(STAMP)
+
+# Create the venv if missing. Debian's python3 lacks ensurepip unless
+# python3-venv is installed: as root, install it and try again.
+$(BIN)/pip:
+	@[[ -n "$(PYTHON)" ]] || { echo "error: no python3.11 or python3 on PATH" >&2; exit 1; }
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	@if ! $(PYTHON) -m venv $(VENV); then \
+	    if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
+	        echo "==> '$(PYTHON) -m venv' failed: installing python3-venv"; \
+	        rm -rf $(VENV); \
+	        apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv; \
+	        $(PYTHON) -m venv $(VENV); \
+	    else \
+	        echo "error: '$(PYTHON) -m venv' failed; install the venv module (Debian: python3-venv)" >&2; \
+	        exit 1; \
+	    fi; \
+	fi
+
+# (Re)install the requirements only when requirements.txt is newer than the stamp.
+$(STAMP): requirements.txt | $(BIN)/pip
+	@echo "==> installing requirements into $(VENV)"
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	@touch $@
+
+# --- app steps ----------------------------------------------------------------
+
+translations: venv
+	@shopt -s nullglob; \
+	catalogs=(translations/*/LC_MESSAGES/messages.po); \
+	if (( $${#catalogs[@]} )); then \
+	    echo "==> compiling translations"; \
+	    $(BIN)/pybabel compile -f -d translations; \
+	else \
+	    echo "==> no translations/*/LC_MESSAGES/messages.po: nothing to compile"; \
+	fi
+
+migrate: venv
+	$(FLASK) db upgrade
+
+seed: venv
+	$(FLASK) seed apply seeds/platform seeds/tenants seeds/demo
+
+# Serve in the foreground; a Celery worker runs in the background for exactly
+# as long as the server does (the trap stops it however the server exits).
+run: venv translations migrate seed
+	@$(FLASK) demo-logins
+	@echo "==> serving on http://$(HOST):$(PORT) (Ctrl-C to stop)"
+	@$(BIN)/celery -A app.celery_worker worker --loglevel=info --pool=solo & \
+	worker=$$!; \
+	trap 'kill $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# --- tests --------------------------------------------------------------------
+
+# Both suites always run; fail if either failed.
+test: venv translations
+	@rc=0; \
+	$(MAKE) --no-print-directory test-sqlite || rc=1; \
+	$(MAKE) --no-print-directory test-postgres || rc=1; \
+	exit $$rc
+
+test-sqlite: venv translations
+	@echo "==> tests on SQLite"
+	env -u DATABASE_URL $(PYTEST)
+
+test-postgres: venv translations
+	@echo "==> tests on PostgreSQL"
+	bash tests/with_postgres.sh $(PYTEST)

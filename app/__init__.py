@@ -1,0 +1,112 @@
+"""Application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.extensions import db, migrate
+
+log = logging.getLogger(__name__)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):
+    # SQLite ignores foreign keys (our composite tenant keys included) unless asked per connection.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def create_app(config_object: object | None = None, **overrides) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_object or "config.Config")
+    app.config.update(overrides)
+
+    from app.security.passwords import validate_password_policy
+
+    # FAB calls this setting; a dotted path in config.py would not be callable.
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = validate_password_policy
+    app.config.setdefault("FAB_BASE_TEMPLATE", "tenant_layout.html")
+
+    _ensure_sqlite_dir(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
+
+    from app import models  # noqa: F401  (registers every table on the shared metadata)
+    from app.tenancy import guard
+
+    guard.install()
+
+    with app.app_context():
+        # Before the first migration there are no tables to keep FAB's permissions in.
+        from sqlalchemy import inspect
+
+        if app.config.get("FAB_UPDATE_PERMS", True) and not inspect(db.engine).has_table(
+            "ab_permission_view_role"
+        ):
+            app.config["FAB_UPDATE_PERMS"] = False
+        appbuilder = AppBuilder(base_template=app.config["FAB_BASE_TEMPLATE"])
+        appbuilder.init_app(app, db.session)
+        _register_views(appbuilder)
+
+    from app.tenancy import web
+
+    web.init_app(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _migrations_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def _ensure_sqlite_dir(app: Flask) -> None:
+    import os
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        path = uri[len("sqlite:///"):]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+
+def _register_views(appbuilder: AppBuilder) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from app.security.api import DivisionApi, MembershipApi
+    from app.security.views import GrantLogView, MembershipView, TenantUserView
+    from app.tenancy.views import DivisionView, TenantSwitchLogView, TenantSwitchView, TenantView
+
+    org = "Organisation"
+    appbuilder.add_view(
+        DivisionView, "Divisions", label=_l("Divisions"), icon="fa-sitemap", category=org,
+        category_label=_l("Organisation"),
+    )
+    appbuilder.add_view(TenantUserView, "Users", label=_l("Users"), icon="fa-user", category=org)
+    appbuilder.add_view(
+        MembershipView, "Memberships", label=_l("Memberships"), icon="fa-id-badge", category=org
+    )
+    appbuilder.add_view(
+        GrantLogView, "Grant log", label=_l("Grant and revoke log"), icon="fa-history", category=org
+    )
+    platform = "Platform"
+    appbuilder.add_view(
+        TenantView, "Organisations", label=_l("Organisations"), icon="fa-building", category=platform,
+        category_label=_l("Platform"),
+    )
+    appbuilder.add_view(
+        TenantSwitchLogView, "Switch log", label=_l("Organisation switch log"), icon="fa-history",
+        category=platform,
+    )
+    appbuilder.add_view_no_menu(TenantSwitchView)
+    appbuilder.add_api(DivisionApi)
+    appbuilder.add_api(MembershipApi)

@@ -1,0 +1,13 @@
+"""Registers every domain's CLI commands."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    from app.seeds.cli import seed_cli
+    from app.seeds.demo import demo_logins
+
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(demo_logins)

@@ -1,0 +1,3 @@
+"""Imports every model so that the shared metadata (and Alembic) sees every table."""
+from app.security.models import GrantLog, Membership, RoleTemplate  # noqa: F401
+from app.tenancy.models import Division, Tenant, TenantSwitchLog, TenantType  # noqa: F401

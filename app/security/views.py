@@ -1,0 +1,119 @@
+"""Tenant admins and role managers: the users of their own organisation, memberships, grant log."""
+from __future__ import annotations
+
+import datetime
+
+from flask import current_app, g
+from flask_appbuilder.models.sqla.filters import FilterInFunction
+from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import generate_password_hash
+
+from app.security import services
+from app.security.models import GrantLog, Membership
+from app.tenancy.fab import TenantModelView
+from app.tenancy.interface import TenantInterface
+
+
+def _grantable_ids():
+    return services.grantable_template_ids(g.user)
+
+
+class MembershipView(TenantModelView):
+    route_base = "/memberships"
+    datamodel = TenantInterface(Membership)
+    list_title = _l("Memberships")
+    show_title = _l("Membership")
+    add_title = _l("Grant a role")
+    list_columns = ["user", "division", "role", "created_at"]
+    search_columns = ["user", "division", "role"]
+    show_columns = ["user", "division", "role", "created_at"]
+    add_columns = ["user", "division", "role"]
+    order_columns = ["created_at"]
+    base_order = ("created_at", "desc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_delete"]
+    label_columns = {
+        "user": _l("User"),
+        "division": _l("Division"),
+        "role": _l("Role"),
+        "created_at": _l("Granted at"),
+    }
+    add_form_query_rel_fields = {"role": [["id", FilterInFunction, _grantable_ids]]}
+
+    def pre_add(self, item: Membership) -> None:
+        services.prepare_grant(g.user, item)
+
+    def pre_delete(self, item: Membership) -> None:
+        services.prepare_revoke(g.user, item)
+
+
+class TenantUserView(TenantModelView):
+    """Users of the current organisation. Roles come only from memberships, never edited directly."""
+
+    route_base = "/org-users"
+    datamodel = TenantInterface(User)
+    list_title = _l("Users")
+    show_title = _l("User")
+    add_title = _l("Add user")
+    edit_title = _l("Edit user")
+    list_columns = ["username", "first_name", "last_name", "email", "active", "last_login"]
+    search_columns = ["username", "first_name", "last_name", "email", "active"]
+    show_columns = [
+        "username", "first_name", "last_name", "email", "active", "last_login", "login_count",
+        "fail_login_count", "created_on",
+    ]
+    add_columns = ["username", "first_name", "last_name", "email", "active", "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "email", "active"]
+    order_columns = ["username", "first_name", "last_name", "last_login"]
+    base_order = ("username", "asc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    related_views = [MembershipView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+    label_columns = {
+        "username": _l("User Name"),
+        "first_name": _l("First Name"),
+        "last_name": _l("Last Name"),
+        "email": _l("Email"),
+        "active": _l("Is Active?"),
+        "last_login": _l("Last login"),
+        "login_count": _l("Login count"),
+        "fail_login_count": _l("Failed login count"),
+        "created_on": _l("Created on"),
+        "password": _l("Password"),
+        "conf_password": _l("Confirm Password"),
+    }
+    add_form_extra_fields = UserDBModelView.add_form_extra_fields
+
+    def pre_add(self, item: User) -> None:
+        item.password = generate_password_hash(
+            password=item.password,
+            method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
+            salt_length=current_app.config.get("FAB_PASSWORD_HASH_SALT_LENGTH", 16),
+        )
+        item.created_by_fk = g.user.id
+
+    def pre_update(self, item: User) -> None:
+        item.changed_on = datetime.datetime.now()
+        item.changed_by_fk = g.user.id
+
+
+class GrantLogView(TenantModelView):
+    route_base = "/grant-log"
+    datamodel = TenantInterface(GrantLog)
+    list_title = _l("Grant and revoke log")
+    show_title = _l("Grant or revoke")
+    list_columns = ["at", "action", "actor_username", "subject_username", "division_name", "role_name"]
+    search_columns = ["action", "actor_username", "subject_username", "division_code", "role_name"]
+    show_columns = list_columns + ["division_code"]
+    base_order = ("at", "desc")
+    base_permissions = ["can_list", "can_show"]
+    label_columns = {
+        "at": _l("When"),
+        "action": _l("Action"),
+        "actor_username": _l("By"),
+        "subject_username": _l("User"),
+        "division_code": _l("Division code"),
+        "division_name": _l("Division"),
+        "role_name": _l("Role"),
+    }

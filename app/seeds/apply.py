@@ -1,0 +1,319 @@
+"""Apply validated seed files in one transaction: a plan of create / update / unchanged per object,
+idempotent (a second run changes nothing), nothing written on --dry-run or on any error."""
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from flask import current_app
+from flask_appbuilder.security.sqla.models import Role, User
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.security import services as grants
+from app.security.models import Membership, RoleTemplate
+from app.security.passwords import validate_password_policy
+from app.seeds.loader import SeedError, SeedFile, load
+from app.tenancy.context import platform_scope
+from app.tenancy.models import Division, Tenant, TenantType
+
+
+@dataclass
+class Change:
+    action: str  # create | update | unchanged
+    kind: str
+    key: str
+    fields: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        detail = f" ({', '.join(self.fields)})" if self.fields else ""
+        return f"{self.action:<9} {self.kind:<12} {self.key}{detail}"
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    errors: list[SeedError] = field(default_factory=list)
+    new_passwords: dict[str, str] = field(default_factory=dict)
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != "unchanged" for c in self.changes)
+
+
+class _Abort(Exception):
+    pass
+
+
+def _set_fields(obj: Any, values: dict[str, Any]) -> list[str]:
+    changed = []
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed.append(key)
+    return changed
+
+
+def _record(plan: Plan, kind: str, key: str, created: bool, changed: list[str]) -> None:
+    if created:
+        plan.changes.append(Change("create", kind, key))
+    elif changed:
+        plan.changes.append(Change("update", kind, key, changed))
+    else:
+        plan.changes.append(Change("unchanged", kind, key))
+
+
+def generate_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(14))
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate
+
+
+class Applier:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.sm = current_app.appbuilder.sm
+        self.session = db.session
+
+    def error(self, seed: SeedFile, path: str, message: str) -> None:
+        self.plan.errors.append(SeedError(seed.path, path, message))
+
+    # tenant types -------------------------------------------------------------------------------
+    def tenant_types(self, seed: SeedFile) -> None:
+        for spec in seed.data["tenant_types"]:
+            obj = self.session.get(TenantType, spec["code"])
+            created = obj is None
+            if created:
+                obj = TenantType(code=spec["code"])
+                self.session.add(obj)
+            values = {k: v for k, v in spec.items() if k != "code"}
+            changed = _set_fields(obj, values)
+            _record(self.plan, "tenant_type", spec["code"], created, changed)
+
+    # roles ------------------------------------------------------------------------------------------
+    def roles(self, seed: SeedFile) -> None:
+        sm = self.sm
+        # FAB registers every view's permissions at start-up; roles may only name existing ones.
+        existing_pvs = self._all_pvs()
+        for i, spec in enumerate(seed.data["roles"]):
+            role = sm.find_role(spec["code"])
+            role_created = role is None
+            if role_created:
+                role = Role(name=spec["code"])
+                self.session.add(role)
+            if spec["all_permissions"]:
+                wanted = set(existing_pvs.values())
+            else:
+                wanted = set()
+                for view, perms in spec["permissions"].items():
+                    for perm in perms:
+                        pv = existing_pvs.get((perm, view))
+                        if pv is None:
+                            self.error(seed, f"roles[{i}].permissions.{view}", f"unknown permission {perm!r} on {view!r}")
+                        else:
+                            wanted.add(pv)
+                for j, menu in enumerate(spec["menus"]):
+                    pv = existing_pvs.get(("menu_access", menu))
+                    if pv is None:
+                        self.error(seed, f"roles[{i}].menus[{j}]", f"unknown menu {menu!r}")
+                    else:
+                        wanted.add(pv)
+            changed = []
+            if set(role.permissions or []) != wanted:
+                role.permissions = sorted(wanted, key=lambda pv: pv.id)
+                changed.append("permissions")
+            template = self.session.scalar(select(RoleTemplate).where(RoleTemplate.code == spec["code"]))
+            created = template is None
+            if created:
+                template = RoleTemplate(code=spec["code"], role=role)
+                self.session.add(template)
+            values = {k: spec[k] for k in ("name_th", "name_en", "level", "grantable", "platform",
+                                          "whole_tenant", "description")}
+            changed += _set_fields(template, values)
+            _record(self.plan, "role", spec["code"], created or role_created, changed)
+
+    def _all_pvs(self):
+        from flask_appbuilder.security.sqla.models import PermissionView
+
+        return {
+            (pv.permission.name, pv.view_menu.name): pv
+            for pv in self.session.scalars(select(PermissionView))
+        }
+
+    # users --------------------------------------------------------------------------------------
+    def user(self, seed: SeedFile, path: str, spec: dict, tenant: Optional[Tenant]) -> Optional[User]:
+        user = self.session.scalar(select(User).where(User.username == spec["username"]))
+        tenant_id = tenant.id if tenant is not None else None
+        if user is not None and user.tenant_id != tenant_id:
+            self.error(seed, f"{path}.username", f"{spec['username']!r} already belongs to another organisation")
+            return None
+        other = self.session.scalar(
+            select(User).where(User.email == spec["email"], User.username != spec["username"])
+        )
+        if other is not None:
+            self.error(seed, f"{path}.email", f"{spec['email']!r} is already used by another user")
+            return None
+        password = spec.get("password")
+        if password:
+            try:
+                validate_password_policy(password)
+            except Exception as exc:  # PasswordComplexityValidationError
+                self.error(seed, f"{path}.password", str(exc))
+                return None
+        created = user is None
+        if created:
+            user = User(username=spec["username"], tenant_id=tenant_id, login_count=0, fail_login_count=0)
+            self.session.add(user)
+        changed = _set_fields(user, {
+            "first_name": spec["first_name"], "last_name": spec["last_name"], "email": spec["email"],
+            "active": spec["active"],
+        })
+        if created and not password:
+            password = generate_password()
+            self.plan.new_passwords[spec["username"]] = password
+        if password and (created or not check_password_hash(user.password or "", password)):
+            user.password = generate_password_hash(
+                password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")
+            )
+            if not created:
+                changed.append("password")
+        _record(self.plan, "user", spec["username"], created, changed)
+        return user
+
+    def operators(self, seed: SeedFile) -> None:
+        admin = self.sm.find_role(current_app.config["AUTH_ROLE_ADMIN"])
+        for i, spec in enumerate(seed.data["users"]):
+            user = self.user(seed, f"users[{i}]", spec, None)
+            if user is None:
+                continue
+            if admin is None:
+                self.error(seed, f"users[{i}]", "apply seeds/platform/roles.yaml first")
+            elif admin not in (user.roles or []):
+                user.roles = list(user.roles or []) + [admin]
+                self.plan.changes.append(Change("create", "grant", f"{spec['username']} -> {admin.name}"))
+            else:
+                self.plan.changes.append(Change("unchanged", "grant", f"{spec['username']} -> {admin.name}"))
+
+    # tenants ------------------------------------------------------------------------------------------
+    def tenant(self, seed: SeedFile) -> None:
+        spec = seed.data["tenant"]
+        ttype = self.session.get(TenantType, spec["type"])
+        if ttype is None:
+            self.error(seed, "tenant.type", f"unknown tenant type {spec['type']!r}")
+            return
+        parent = None
+        if spec.get("parent"):
+            parent = self.session.scalar(select(Tenant).where(Tenant.dla_code == spec["parent"]))
+            if parent is None:
+                self.error(seed, "tenant.parent", f"no organisation with DLA code {spec['parent']!r}")
+                return
+        tenant = self.session.scalar(select(Tenant).where(Tenant.dla_code == spec["dla_code"]))
+        created = tenant is None
+        if created:
+            tenant = Tenant(dla_code=spec["dla_code"])
+            self.session.add(tenant)
+        changed = _set_fields(tenant, {
+            "type_code": ttype.code, "name_th": spec["name_th"], "name_en": spec["name_en"],
+            "province": spec["province"], "parent_id": parent.id if parent else None,
+            "active": spec["active"],
+        })
+        tenant.type = ttype
+        self.session.flush()
+        _record(self.plan, "tenant", spec["dla_code"], created, changed)
+
+        # Divisions: the type's standard ones, then the file's own (which may rename them).
+        specs: dict[str, tuple[str, dict]] = {}
+        for d in ttype.default_divisions or []:
+            specs[d["code"]] = ("", {"name_th": d["name_th"], "name_en": d.get("name_en", ""), "active": True})
+        seen = set()
+        for i, d in enumerate(seed.data["divisions"]):
+            if d["code"] in seen:
+                self.error(seed, f"divisions[{i}].code", f"duplicate division code {d['code']!r}")
+                continue
+            seen.add(d["code"])
+            specs[d["code"]] = (f"divisions[{i}]", {k: d[k] for k in ("name_th", "name_en", "active")})
+        divisions: dict[str, Division] = {
+            d.code: d for d in self.session.scalars(select(Division).where(Division.tenant_id == tenant.id))
+        }
+        for code, (_path, values) in specs.items():
+            division = divisions.get(code)
+            d_created = division is None
+            if d_created:
+                division = Division(tenant_id=tenant.id, code=code)
+                self.session.add(division)
+                divisions[code] = division
+            d_changed = _set_fields(division, values)
+            _record(self.plan, "division", f"{spec['dla_code']}/{code}", d_created, d_changed)
+        self.session.flush()
+
+        templates = {t.code: t for t in self.session.scalars(select(RoleTemplate))}
+        usernames = set()
+        for i, u in enumerate(seed.data["users"]):
+            if u["username"] in usernames:
+                self.error(seed, f"users[{i}].username", f"duplicate username {u['username']!r}")
+                continue
+            usernames.add(u["username"])
+            # check references before touching the user
+            bad = False
+            for j, m in enumerate(u["memberships"]):
+                if m["division"] not in divisions:
+                    self.error(seed, f"users[{i}].memberships[{j}].division", f"unknown division {m['division']!r}")
+                    bad = True
+                template = templates.get(m["role"])
+                if template is None:
+                    self.error(seed, f"users[{i}].memberships[{j}].role", f"unknown role {m['role']!r}")
+                    bad = True
+                elif template.platform:
+                    self.error(seed, f"users[{i}].memberships[{j}].role", f"{m['role']!r} is a platform role")
+                    bad = True
+            if bad:
+                continue
+            user = self.user(seed, f"users[{i}]", u, tenant)
+            if user is None:
+                continue
+            self.session.flush()
+            held = {(m.division_id, m.role_template_id) for m in user.memberships}
+            for m in u["memberships"]:
+                division, template = divisions[m["division"]], templates[m["role"]]
+                key = f"{u['username']} @ {spec['dla_code']}/{m['division']} as {m['role']}"
+                if (division.id, template.id) in held:
+                    self.plan.changes.append(Change("unchanged", "membership", key))
+                    continue
+                grants.grant(None, user, division, template)
+                held.add((division.id, template.id))
+                self.plan.changes.append(Change("create", "membership", key))
+
+
+def apply_paths(paths: list[str], dry_run: bool = False) -> Plan:
+    plan = Plan()
+    loaded = load(paths)
+    plan.errors.extend(loaded.errors)
+    if plan.errors:
+        return plan
+    applier = Applier(plan)
+    with platform_scope():
+        try:
+            for seed in loaded.files:
+                getattr(applier, seed.kind)(seed)
+                db.session.flush()
+            if plan.errors or dry_run:
+                db.session.rollback()
+            else:
+                db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    if plan.errors:
+        plan.changes.clear()
+        plan.new_passwords.clear()
+    if dry_run:
+        plan.new_passwords.clear()
+    return plan

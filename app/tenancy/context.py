@@ -1,0 +1,88 @@
+"""Who the current tenant is, for one unit of work (a request, a task, a CLI command).
+
+The ORM guard reads this, never the Flask request or the logged-in user: looking at the user from inside
+an ORM hook would recurse through Flask-AppBuilder's user loader.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+
+class TenantNotSet(RuntimeError):
+    """A tenant-owned table was touched with no tenant chosen: the guard fails closed."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """A write would create, change or link a row of another tenant."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    tenant_id: Optional[int] = None
+    platform: bool = False
+
+
+_scope: ContextVar[Optional[Scope]] = ContextVar("tenant_scope", default=None)
+
+
+def current_scope() -> Optional[Scope]:
+    return _scope.get()
+
+
+def current_tenant_id() -> Optional[int]:
+    scope = _scope.get()
+    return scope.tenant_id if scope else None
+
+
+def require_tenant_id() -> int:
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantNotSet("no tenant is set for this unit of work")
+    return tenant_id
+
+
+def is_platform_scope() -> bool:
+    scope = _scope.get()
+    return bool(scope and scope.platform)
+
+
+def set_scope(scope: Optional[Scope]) -> Token:
+    return _scope.set(scope)
+
+
+def reset_scope(token: Token) -> None:
+    _scope.reset(token)
+
+
+@contextmanager
+def tenant_scope(tenant_id: int) -> Iterator[None]:
+    """Run a block as one tenant (Celery tasks, CLI commands with --tenant, tests)."""
+    if tenant_id is None:
+        raise TenantNotSet("tenant_scope needs a tenant id")
+    token = _scope.set(Scope(tenant_id=int(tenant_id)))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@contextmanager
+def platform_scope() -> Iterator[None]:
+    """Explicitly unfiltered: onboarding, seeds, platform reports. Never used for a tenant's request."""
+    token = _scope.set(Scope(platform=True))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@contextmanager
+def no_scope() -> Iterator[None]:
+    token = _scope.set(None)
+    try:
+        yield
+    finally:
+        _scope.reset(token)

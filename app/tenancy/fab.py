@@ -1,0 +1,200 @@
+"""Base classes for every FAB view and REST API: the tenant wall's interface, hidden tenant columns,
+translated errors that keep the user's input, and related ids that must already exist in this tenant."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, request
+from flask_appbuilder import ModelView
+from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.api.convert import Model2SchemaConverter
+from flask_appbuilder.urltools import get_filter_args
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from marshmallow_sqlalchemy.fields import Related
+from sqlalchemy.exc import NoResultFound
+
+from app.extensions import db
+from app.tenancy.context import CrossTenantWrite, TenantNotSet
+from app.tenancy.errors import UserError, translate_write_error
+from app.tenancy.interface import HIDDEN_COLUMNS, TenantInterface
+
+
+def _assert_no_tenant_column(owner: Any) -> None:
+    for attr in ("add_columns", "edit_columns", "search_columns", "list_columns", "show_columns"):
+        cols = getattr(owner, attr, None) or []
+        bad = [c for c in cols if c in HIDDEN_COLUMNS]
+        if bad:
+            raise RuntimeError(f"{type(owner).__name__}.{attr} exposes {bad}: tenant comes from the login")
+    if not isinstance(owner.datamodel, TenantInterface):
+        raise RuntimeError(f"{type(owner).__name__} must use TenantInterface")
+
+
+class TenantModelView(ModelView):
+    """ModelView on TenantInterface. A refused add or edit re-shows the form with the user's input."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _assert_no_tenant_column(self)
+
+    def _rollback(self) -> None:
+        db.session.rollback()
+
+    def _add(self):
+        is_valid_form = True
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                self.process_form(form, True)
+                item = self.datamodel.obj()
+                try:
+                    form.populate_obj(item)
+                    self.pre_add(item)
+                    self.datamodel.add(item)
+                except (UserError, CrossTenantWrite, TenantNotSet) as exc:
+                    self._rollback()
+                    flash(str(translate_write_error(exc)), "danger")
+                    is_valid_form = False
+                else:
+                    self.post_add(item)
+                    flash(self.add_row_message, "success")
+                    return None
+            else:
+                is_valid_form = False
+        if is_valid_form:
+            self.update_redirect()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        if request.method != "POST":
+            return super()._edit(pk)
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            from flask import abort
+
+            abort(404)
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.edit_form.refresh(request.form)
+        self._fill_form_exclude_cols(exclude_cols, form)
+        form._id = self.datamodel.get_pk_value(item)
+        if form.validate():
+            self.process_form(form, False)
+            try:
+                form.populate_obj(item)
+                self.pre_update(item)
+                self.datamodel.edit(item)
+            except (UserError, CrossTenantWrite, TenantNotSet) as exc:
+                self._rollback()
+                flash(str(translate_write_error(exc)), "danger")
+            else:
+                self.post_update(item)
+                flash(self.edit_row_message, "success")
+                return None
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            from flask import abort
+
+            abort(404)
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        widgets = self._get_related_views_widgets(
+            item, filters={}, orders={}, pages={}, page_sizes={}, widgets=widgets
+        )
+        return widgets
+
+    def _delete(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            from flask import abort
+
+            abort(404)
+        try:
+            self.pre_delete(item)
+            self.datamodel.delete(item)
+        except (UserError, CrossTenantWrite, TenantNotSet) as exc:
+            self._rollback()
+            flash(str(translate_write_error(exc)), "danger")
+        else:
+            self.post_delete(item)
+            flash(self.delete_row_message, "success")
+        self.update_redirect()
+
+
+class ExistingRelated(Related):
+    """A related id must name an existing row the current tenant can see; marshmallow-sqlalchemy
+    would otherwise build a new row for an unknown id."""
+
+    def _deserialize(self, value, *args, **kwargs):
+        if not isinstance(value, dict):
+            if len(self.related_keys) != 1:
+                raise self.make_error("invalid", value=value, keys=[p.key for p in self.related_keys])
+            value = {self.related_keys[0].key: value}
+        try:
+            return self._get_existing_instance(self.related_model, value)
+        except (NoResultFound, TypeError, ValueError):
+            raise ValidationError(_("The related record was not found."))
+        except Exception as exc:  # a malformed id rejected by the database driver
+            db.session.rollback()
+            raise ValidationError(_("The related record was not found.")) from exc
+
+
+class TenantSchemaConverter(Model2SchemaConverter):
+    def _column2relation(self, datamodel, column, nested=False, parent_schema_name=None):
+        field = super()._column2relation(
+            datamodel, column, nested=nested, parent_schema_name=parent_schema_name
+        )
+        if isinstance(field, Related):
+            field.__class__ = ExistingRelated
+        inner = getattr(field, "inner", None)
+        if isinstance(inner, Related):
+            inner.__class__ = ExistingRelated
+        return field
+
+
+class TenantModelApi(ModelRestApi):
+    """ModelRestApi on TenantInterface: 404 for ids of other tenants, Thai 422 messages, no 500s."""
+
+    model2schemaconverter = TenantSchemaConverter
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _assert_no_tenant_column(self)
+
+    def _refused(self, exc: Exception):
+        db.session.rollback()
+        error = translate_write_error(exc)
+        if error.status == 404:
+            return self.response_404()
+        return self.response_422(message=error.message)
+
+    def _guarded(self, method, *args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except TenantNotSet:
+            db.session.rollback()
+            return self.response_403()
+        except (UserError, CrossTenantWrite) as exc:
+            return self._refused(exc)
+
+    def get_headless(self, pk, **kwargs):
+        return self._guarded(super().get_headless, pk, **kwargs)
+
+    def get_list_headless(self, **kwargs):
+        return self._guarded(super().get_list_headless, **kwargs)
+
+    def info_headless(self, **kwargs):
+        return self._guarded(super().info_headless, **kwargs)
+
+    def post_headless(self):
+        return self._guarded(super().post_headless)
+
+    def put_headless(self, pk):
+        if self.datamodel.get(pk, self._base_filters) is None:
+            return self.response_404()
+        return self._guarded(super().put_headless, pk)
+
+    def delete_headless(self, pk):
+        return self._guarded(super().delete_headless, pk)

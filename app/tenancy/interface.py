@@ -1,0 +1,91 @@
+"""The one SQLAInterface subclass every view and API uses. Reads pass through the ORM guard; this class
+hides the tenant column from every form, schema and filter, and turns write errors into user messages."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.tenancy.context import CrossTenantWrite, TenantNotSet
+from app.tenancy.errors import translate_write_error
+
+HIDDEN_COLUMNS = ("tenant", "tenant_id")
+
+
+class TenantInterface(SQLAInterface):
+    def _visible(self, columns: list[str]) -> list[str]:
+        return [c for c in columns if c not in HIDDEN_COLUMNS]
+
+    def get_columns_list(self) -> list[str]:
+        return self._visible(super().get_columns_list())
+
+    def get_user_columns_list(self) -> list[str]:
+        return self._visible(super().get_user_columns_list())
+
+    def get_search_columns_list(self) -> list[str]:
+        return self._visible(super().get_search_columns_list())
+
+    def get_order_columns_list(self, list_columns: list[str] = None) -> list[str]:
+        return self._visible(super().get_order_columns_list(list_columns=list_columns))
+
+    def _coerce_pk(self, value: Any) -> Any:
+        """A malformed id is "not found", not a database error."""
+        if self.is_pk_composite():
+            return value
+        pk = self.get_pk_name()
+        column = self.list_columns.get(pk)
+        try:
+            python_type = column.type.python_type if column is not None else None
+        except NotImplementedError:
+            python_type = None
+        if python_type is int:
+            return int(value)
+        return value
+
+    def get(self, id: Any, filters=None, select_columns=None, outer_default_load=False):
+        try:
+            id = self._coerce_pk(id)
+        except (TypeError, ValueError):
+            return None
+        return super().get(
+            id, filters=filters, select_columns=select_columns, outer_default_load=outer_default_load
+        )
+
+    def get_related_obj(self, col_name: str, value: Any) -> Optional[Any]:
+        rel_model = self.get_related_model(col_name)
+        related = TenantInterface(rel_model, self._session)
+        try:
+            return self.session.get(rel_model, related._coerce_pk(value))
+        except (TypeError, ValueError):
+            return None
+
+    def _write(self, action, item, commit: bool) -> None:
+        try:
+            action(item)
+            if commit:
+                self.session.commit()
+        except (SQLAlchemyError, CrossTenantWrite, TenantNotSet) as ex:
+            self.session.rollback()
+            raise translate_write_error(ex) from ex
+
+    def add(self, item, commit: bool = True) -> None:
+        self._write(self.session.add, item, commit)
+
+    def edit(self, item, commit: bool = True) -> None:
+        self._write(self.session.merge, item, commit)
+
+    def delete(self, item, commit: bool = True) -> None:
+        def _delete(obj):
+            self._delete_files(obj)
+            self.session.delete(obj)
+
+        self._write(_delete, item, commit)
+
+    def delete_all(self, items: list) -> None:
+        def _delete_all(objs):
+            for obj in objs:
+                self._delete_files(obj)
+                self.session.delete(obj)
+
+        self._write(_delete_all, items, True)

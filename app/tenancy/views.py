@@ -1,0 +1,131 @@
+"""Screens for tenants (platform operators) and divisions (tenant admins)."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, session, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.security.services import is_platform_operator
+from app.tenancy import services
+from app.tenancy.fab import TenantModelView
+from app.tenancy.interface import TenantInterface
+from app.tenancy.models import Division, Tenant, TenantSwitchLog
+
+TENANT_LABELS = {
+    "dla_code": _l("DLA code"),
+    "type": _l("Type"),
+    "name_th": _l("Name (Thai)"),
+    "name_en": _l("Name (English)"),
+    "province": _l("Province"),
+    "parent": _l("Parent organisation"),
+    "active": _l("Active"),
+    "created_at": _l("Created at"),
+}
+
+
+class TenantView(TenantModelView):
+    """Platform operators list and manage every อปท.; a new one gets its type's standard กอง."""
+
+    route_base = "/tenants"
+    datamodel = TenantInterface(Tenant)
+    list_title = _l("Organisations")
+    show_title = _l("Organisation")
+    add_title = _l("Add organisation")
+    edit_title = _l("Edit organisation")
+    list_columns = ["dla_code", "name_th", "type", "province", "parent", "active"]
+    search_columns = ["dla_code", "name_th", "name_en", "province", "type", "active"]
+    show_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "active", "created_at"]
+    add_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "active"]
+    edit_columns = ["name_th", "name_en", "type", "province", "parent", "active"]
+    order_columns = ["dla_code", "name_th", "province"]
+    label_columns = TENANT_LABELS
+    base_order = ("dla_code", "asc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+
+    def post_add(self, item: Tenant) -> None:
+        services.create_default_divisions(item)
+        db.session.commit()
+
+    @action("switch_into", _l("Work in this organisation"), icon="fa-sign-in", multiple=False)
+    def switch_into(self, item: Tenant):
+        return redirect(url_for("TenantSwitchView.confirm", pk=item.id))
+
+
+class TenantSwitchView(BaseView):
+    """An operator enters one tenant explicitly, and leaves it; both are recorded."""
+
+    route_base = "/tenant-switch"
+    default_view = "confirm"
+
+    @expose("/enter/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def confirm(self, pk: int):
+        if not is_platform_operator(g.user):
+            abort(403)
+        tenant = db.session.get(Tenant, pk)
+        if tenant is None or not tenant.active:
+            abort(404)
+        if request.method == "POST":
+            services.record_switch(g.user, tenant, "enter", request.remote_addr)
+            db.session.commit()
+            session[services.ACTING_TENANT_KEY] = tenant.id
+            flash(_("You are now working in %(name)s. This is recorded.", name=tenant), "warning")
+            return redirect(url_for("DivisionView.list"))
+        return self.render_template("tenancy/switch.html", tenant=tenant)
+
+    @expose("/leave", methods=["POST"])
+    @has_access
+    def leave(self):
+        tenant_id = session.pop(services.ACTING_TENANT_KEY, None)
+        if tenant_id is not None and is_platform_operator(g.user):
+            tenant = db.session.get(Tenant, tenant_id)
+            if tenant is not None:
+                services.record_switch(g.user, tenant, "leave", request.remote_addr)
+                db.session.commit()
+            flash(_("You left the organisation."), "info")
+        return redirect(url_for("TenantView.list"))
+
+
+class TenantSwitchLogView(TenantModelView):
+    route_base = "/tenant-switch-log"
+    datamodel = TenantInterface(TenantSwitchLog)
+    list_title = _l("Organisation switch log")
+    show_title = _l("Organisation switch")
+    list_columns = ["at", "operator_username", "organisation", "action", "remote_addr"]
+    search_columns = ["operator_username", "organisation", "action"]
+    show_columns = list_columns
+    label_columns = {
+        "at": _l("When"),
+        "operator_username": _l("Operator"),
+        "organisation": _l("Organisation"),
+        "action": _l("Action"),
+        "remote_addr": _l("IP address"),
+    }
+    base_order = ("at", "desc")
+    base_permissions = ["can_list", "can_show"]
+
+
+class DivisionView(TenantModelView):
+    route_base = "/divisions"
+    datamodel = TenantInterface(Division)
+    list_title = _l("Divisions")
+    show_title = _l("Division")
+    add_title = _l("Add division")
+    edit_title = _l("Edit division")
+    list_columns = ["code", "name_th", "name_en", "active"]
+    search_columns = ["code", "name_th", "name_en", "active"]
+    show_columns = ["code", "name_th", "name_en", "active"]
+    add_columns = ["code", "name_th", "name_en", "active"]
+    edit_columns = ["code", "name_th", "name_en", "active"]
+    order_columns = ["code", "name_th"]
+    base_order = ("code", "asc")
+    label_columns = {
+        "code": _l("Code"),
+        "name_th": _l("Name (Thai)"),
+        "name_en": _l("Name (English)"),
+        "active": _l("Active"),
+    }

@@ -1,0 +1,61 @@
+"""Per request: resolve the tenant once, from the logged-in user (or an operator's explicit switch)."""
+from __future__ import annotations
+
+from flask import Flask, flash, g, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from app.extensions import db
+from app.security.services import is_platform_operator
+from app.tenancy.context import Scope, TenantNotSet, reset_scope, set_scope
+from app.tenancy.guard import evict_other_tenants
+from app.tenancy.models import Tenant
+from app.tenancy.services import ACTING_TENANT_KEY
+
+
+def _resolve() -> None:
+    g._tenant_token = set_scope(None)
+    g.acting_tenant = None
+    user = current_user if current_user and current_user.is_authenticated else None
+    if user is None:
+        return
+    if user.tenant_id is not None:
+        tenant = user.tenant
+        if tenant is None or not tenant.active:
+            logout_user()
+            return
+        tenant_id = tenant.id
+    elif is_platform_operator(user) and session.get(ACTING_TENANT_KEY):
+        tenant = db.session.get(Tenant, session[ACTING_TENANT_KEY])
+        if tenant is None or not tenant.active:
+            session.pop(ACTING_TENANT_KEY, None)
+            return
+        tenant_id = tenant.id
+        g.acting_tenant = tenant
+    else:
+        return
+    set_scope(Scope(tenant_id=tenant_id))
+    evict_other_tenants(db.session, tenant_id)
+
+
+def _reset(exc=None) -> None:
+    token = g.pop("_tenant_token", None)
+    if token is not None:
+        try:
+            reset_scope(token)
+        except ValueError:  # token from another context (already reset)
+            set_scope(None)
+
+
+def _no_tenant(exc: TenantNotSet):
+    db.session.rollback()
+    if request.path.startswith("/api/"):
+        return jsonify(message=_("Choose an organisation first.")), 403
+    flash(_("Choose an organisation to work in first."), "warning")
+    return redirect(url_for("TenantView.list") if current_user.is_authenticated else "/")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_resolve)
+    app.teardown_request(_reset)
+    app.register_error_handler(TenantNotSet, _no_tenant)

@@ -1,0 +1,84 @@
+"""Settings. Embedded defaults run on one machine with nothing installed (SQLite under instance/,
+Celery on an SQLite broker); every setting can be overridden from the environment."""
+import os
+import secrets
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.environ.get("INSTANCE_DIR", os.path.join(BASE_DIR, "instance"))
+
+
+def _secret_key() -> str:
+    """Use SECRET_KEY from the environment, else a random key kept in instance/ (never a fixed one)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    os.makedirs(INSTANCE_DIR, exist_ok=True)
+    path = os.path.join(INSTANCE_DIR, "secret_key")
+    if not os.path.exists(path):
+        with open(path, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    with open(path, encoding="ascii") as fh:
+        return fh.read().strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "app.db")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    APP_NAME = "ท้องถิ่นดิจิทัล"
+    APP_THEME = ""
+    BABEL_DEFAULT_LOCALE = "th"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Bangkok"
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "translations")
+    LANGUAGES = {
+        "th": {"flag": "th", "name": "ไทย"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    # Security: database logins, no self-registration, FAB's admin role is the platform operator.
+    AUTH_TYPE = AUTH_DB
+    AUTH_USER_REGISTRATION = False
+    AUTH_ROLE_ADMIN = "platform_operator"
+    AUTH_ROLE_PUBLIC = "public"
+    AUTH_RATE_LIMITED = _bool("AUTH_RATE_LIMITED", True)
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password_policy"
+    FAB_ADD_SECURITY_API = False
+    # Every table, FAB's included, is created by migrations (app/migrations), never by FAB itself.
+    FAB_CREATE_DB = False
+    FAB_UPDATE_PERMS = _bool("FAB_UPDATE_PERMS", True)
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.TenantSecurityManager"
+    FAB_INDEX_VIEW = "app.home.views.StaffHomeView"
+    FAB_API_SWAGGER_UI = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    WTF_CSRF_ENABLED = _bool("WTF_CSRF_ENABLED", True)
+
+    # Celery: embedded SQLite broker by default, Redis in production.
+    CELERY_BROKER_URL = os.environ.get(
+        "CELERY_BROKER_URL", "sqla+sqlite:///" + os.path.join(INSTANCE_DIR, "celery-broker.db")
+    )
+    CELERY_RESULT_BACKEND = os.environ.get(
+        "CELERY_RESULT_BACKEND", "db+sqlite:///" + os.path.join(INSTANCE_DIR, "celery-results.db")
+    )
+    CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+    # Lists count exactly only up to this many rows (see DESIGN.md, speed rules).
+    LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "1000"))
