@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, request
-from flask_appbuilder import ModelView
+from flask import abort, flash, redirect, request
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.const import FLAMSG_ERR_SEC_ACCESS_DENIED
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.convert import Model2SchemaConverter
 from flask_appbuilder.urltools import get_filter_args
@@ -39,6 +40,33 @@ class TenantModelView(ModelView):
 
     def _rollback(self) -> None:
         db.session.rollback()
+
+    def _may(self, action_name: str) -> bool:
+        permission = self.get_action_permission_name(action_name)
+        return self.appbuilder.sm.has_access(permission, self.class_permission_name)
+
+    @expose("/action/<string:name>/<pk>", methods=["GET"])
+    def action(self, name, pk):
+        """FAB would call the action with None for an id the tenant cannot see: 404 instead."""
+        if not self.is_get_mutation_allowed() or not self._may(name) or name not in self.actions:
+            flash(str(FLAMSG_ERR_SEC_ACCESS_DENIED), "danger")
+            return redirect(".")
+        item = self.datamodel.get(pk)
+        if item is None:
+            abort(404)
+        return self.actions[name].func(item)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        """Multi-row actions see only this tenant's rows; ids of other tenants count as not found."""
+        name = request.form.get("action", "")
+        if not self._may(name) or name not in self.actions:
+            flash(str(FLAMSG_ERR_SEC_ACCESS_DENIED), "danger")
+            return redirect(".")
+        items = [self.datamodel.get(pk) for pk in request.form.getlist("rowid")]
+        if not items or any(item is None for item in items):
+            abort(404)
+        return self.actions[name].func(items)
 
     def _add(self):
         is_valid_form = True

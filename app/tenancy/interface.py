@@ -29,6 +29,12 @@ class TenantInterface(SQLAInterface):
     def get_order_columns_list(self, list_columns: list[str] = None) -> list[str]:
         return self._visible(super().get_order_columns_list(list_columns=list_columns))
 
+    def is_nullable(self, col_name: str) -> bool:
+        # An unticked checkbox is False, not missing: FAB would mark NOT NULL booleans as required.
+        if col_name in self.list_columns and self.is_boolean(col_name):
+            return True
+        return super().is_nullable(col_name)
+
     def _coerce_pk(self, value: Any) -> Any:
         """A malformed id is "not found", not a database error."""
         if self.is_pk_composite():

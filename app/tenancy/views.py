@@ -123,6 +123,20 @@ class DivisionView(TenantModelView):
     edit_columns = ["code", "name_th", "name_en", "active"]
     order_columns = ["code", "name_th"]
     base_order = ("code", "asc")
+    # no can_download: FAB's file download route is not tenant-aware (no file columns here anyway)
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+    @action(
+        "deactivate", _l("Deactivate"), _l("Deactivate the selected divisions?"), "fa-ban",
+        single=False,
+    )
+    def deactivate(self, items):
+        items = items if isinstance(items, list) else [items]
+        for item in items:
+            item.active = False
+        self.datamodel.edit(items[0])
+        flash(_("%(n)d division(s) deactivated.", n=len(items)), "success")
+        return redirect(self.get_redirect())
+
     label_columns = {
         "code": _l("Code"),
         "name_th": _l("Name (Thai)"),

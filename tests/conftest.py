@@ -1,0 +1,143 @@
+"""Two tenants, A and B, with look-alike data (same division codes and names, same user patterns),
+on SQLite by default or on PostgreSQL when DATABASE_URL is set (make test runs both)."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+PASSWORD = "testpass2569"
+
+TEST_CONFIG = dict(
+    TESTING=True,
+    WTF_CSRF_ENABLED=False,
+    RATELIMIT_ENABLED=False,
+    AUTH_RATE_LIMITED=False,
+    SECRET_KEY="test-secret",
+    CELERY_TASK_ALWAYS_EAGER=True,
+    FAB_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+)
+
+
+def make_app(database_url: str, **extra):
+    from app import create_app
+
+    return create_app(SQLALCHEMY_DATABASE_URI=database_url, **{**TEST_CONFIG, **extra})
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    from app.seeds.apply import apply_paths
+
+    bootstrap = make_app(database_url)
+    with bootstrap.app_context():
+        upgrade(directory=os.path.join(ROOT, "app", "migrations"))
+    # A second app, now that the tables exist, registers FAB's permissions as a real start-up does.
+    application = make_app(database_url)
+    with application.app_context():
+        plan = apply_paths(
+            [os.path.join(ROOT, "seeds", "platform"), os.path.join(FIXTURES, "operator.yaml"),
+             os.path.join(FIXTURES, "tenant_a.yaml"), os.path.join(FIXTURES, "tenant_b.yaml")]
+        )
+        assert not plan.errors, plan.errors
+    return application
+
+
+@dataclass
+class TenantData:
+    id: int
+    dla_code: str
+    division_ids: dict[str, int]
+    user_ids: dict[str, int]
+    membership_ids: list[int]
+
+
+def _tenant_data(app, dla_code: str) -> TenantData:
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import db
+    from app.security.models import Membership
+    from app.tenancy.context import platform_scope
+    from app.tenancy.models import Division, Tenant
+
+    with app.app_context(), platform_scope():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.dla_code == dla_code))
+        divisions = db.session.scalars(select(Division).where(Division.tenant_id == tenant.id))
+        users = db.session.scalars(select(User).where(User.tenant_id == tenant.id))
+        memberships = db.session.scalars(select(Membership.id).where(Membership.tenant_id == tenant.id))
+        data = TenantData(
+            tenant.id, dla_code, {d.code: d.id for d in divisions}, {u.username: u.id for u in users},
+            list(memberships),
+        )
+        db.session.remove()
+        return data
+
+
+@pytest.fixture(scope="session")
+def tenant_a(app) -> TenantData:
+    return _tenant_data(app, "1000001")
+
+
+@pytest.fixture(scope="session")
+def tenant_b(app) -> TenantData:
+    return _tenant_data(app, "1000002")
+
+
+def login(client, username: str, password: str = PASSWORD):
+    response = client.post(
+        "/login/", data={"username": username, "password": password}, follow_redirects=False
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+@pytest.fixture
+def client_for(app):
+    """client_for("a.admin") -> a logged-in test client."""
+
+    def _client(username: str):
+        return login(app.test_client(), username)
+
+    return _client
+
+
+def ids_in_links(html: str, route: str) -> set[int]:
+    return {int(m) for m in re.findall(rf"{re.escape(route)}/(?:show|edit|delete)/(\d+)", html)}
+
+
+@pytest.fixture
+def db_session(app):
+    """A plain session for direct database checks. It holds no app context, so test-client requests
+    made meanwhile get their own context and session, as real requests do."""
+    from sqlalchemy.orm import Session
+
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    session = Session(bind=engine)
+    yield session
+    session.rollback()
+    session.close()
+
+
+def select_options(html: str, name: str) -> set[str]:
+    """The option values of the <select name=NAME> in a FAB form."""
+    match = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
+    assert match, f"no select named {name}"
+    return set(re.findall(r'<option[^>]*value="([^"]*)"', match.group(1))) - {"", "__None"}
