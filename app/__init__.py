@@ -8,7 +8,7 @@ from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.extensions import db, migrate
+from app.extensions import csrf, db, migrate
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
 
     _ensure_sqlite_dir(app)
     db.init_app(app)
+    csrf.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
 
     from app import models  # noqa: F401  (registers every table on the shared metadata)

@@ -103,6 +103,7 @@ def login(client, username: str, password: str = PASSWORD):
         "/login/", data={"username": username, "password": password}, follow_redirects=False
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert "/login" not in response.headers["Location"], f"login failed for {username}"
     return client
 
 

@@ -1,0 +1,67 @@
+"""Login: rate limited, a failed login reveals nothing, password policy, deactivated organisations."""
+import re
+
+from sqlalchemy import select, update
+
+from app.tenancy.context import platform_scope
+from app.tenancy.models import Tenant
+from tests.conftest import PASSWORD, login, make_app
+
+
+def _login_page_after(client, username, password):
+    response = client.post("/login/", data={"username": username, "password": password}, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    return re.sub(r'name="csrf_token"[^>]*>', "", text)
+
+
+def test_failed_login_does_not_reveal_whether_user_exists(app):
+    unknown = _login_page_after(app.test_client(), "nobody.here", "wrong-password-1")
+    wrong = _login_page_after(app.test_client(), "a.officer", "wrong-password-1")
+    assert unknown == wrong
+
+
+def test_login_is_rate_limited(database_url):
+    limited = make_app(database_url, RATELIMIT_ENABLED=True, AUTH_RATE_LIMITED=True, AUTH_RATE_LIMIT="3 per minute")
+    client = limited.test_client()
+    codes = [
+        client.post("/login/", data={"username": "a.officer", "password": "wrong-password-1"}).status_code
+        for _ in range(4)
+    ]
+    assert codes[:3] != [429, 429, 429] and codes[3] == 429
+
+
+def test_password_policy_on_new_users(app, client_for):
+    client = client_for("a.admin")
+    base = {"username": "a.newbie", "first_name": "ใหม่", "last_name": "เอ", "email": "newbie@a.test", "active": "y"}
+    for bad in ("short1", "onlyletterslong", "1234567890123"):
+        response = client.post("/org-users/add", data={**base, "password": bad, "conf_password": bad})
+        assert response.status_code == 200
+        assert "a.newbie" in response.get_data(as_text=True)  # input kept
+    response = client.post("/org-users/add", data={**base, "password": "goodpass2569", "conf_password": "goodpass2569"})
+    assert response.status_code == 302
+    new_client = login(app.test_client(), "a.newbie", "goodpass2569")
+    assert new_client.get("/").status_code == 200
+
+
+def test_new_user_is_bound_to_the_admins_tenant(client_for, db_session, tenant_a):
+    from flask_appbuilder.security.sqla.models import User
+
+    client = client_for("a.admin")
+    data = {"username": "a.bound", "first_name": "ผูก", "last_name": "เอ", "email": "bound@a.test",
+            "active": "y", "password": "goodpass2569", "conf_password": "goodpass2569"}
+    assert client.post("/org-users/add", data=data).status_code == 302
+    with platform_scope():
+        assert db_session.scalar(select(User.tenant_id).where(User.username == "a.bound")) == tenant_a.id
+
+
+def test_users_of_a_deactivated_tenant_cannot_log_in(app, db_session, tenant_b):
+    with platform_scope():
+        db_session.execute(update(Tenant).where(Tenant.id == tenant_b.id).values(active=False))
+        db_session.commit()
+    try:
+        response = app.test_client().post("/login/", data={"username": "b.officer", "password": PASSWORD})
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    finally:
+        with platform_scope():
+            db_session.execute(update(Tenant).where(Tenant.id == tenant_b.id).values(active=True))
+            db_session.commit()
