@@ -1,0 +1,179 @@
+"""flask seed apply: dry-run writes nothing, apply is idempotent, every invalid file is refused whole."""
+import os
+import textwrap
+
+import pytest
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.security.models import GrantLog, Membership, RoleTemplate
+from app.tenancy.context import platform_scope
+from app.tenancy.models import Division, Tenant, TenantType
+from tests.conftest import FIXTURES, ROOT
+
+MODELS = (Tenant, TenantType, Division, User, Membership, GrantLog, RoleTemplate)
+PLATFORM = os.path.join(ROOT, "seeds", "platform")
+
+
+def snapshot(app):
+    with app.app_context(), platform_scope():
+        counts = {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in MODELS}
+        names = tuple(db.session.scalars(select(Division.name_th).order_by(Division.id)))
+        db.session.remove()
+        return counts, names
+
+
+def run(app, *args):
+    result = app.test_cli_runner().invoke(args=["seed", "apply", *args])
+    return result.exit_code, result.output
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return str(path)
+
+
+NEW_TENANT = """\
+    kind: tenant
+    tenant: {dla_code: "1000077", type: sao, name_th: อบต.ทดลอง, name_en: Trial SAO, province: ลำปาง}
+    divisions:
+      - {code: welfare, name_th: กองสวัสดิการสังคม, name_en: Social Welfare}
+    users:
+      - username: trial.admin
+        first_name: ทด
+        last_name: ลอง
+        email: admin@trial.test
+        memberships: [{division: office, role: tenant_admin}, {division: welfare, role: officer}]
+"""
+
+
+def test_dry_run_writes_nothing_and_apply_is_idempotent(app, tmp_path):
+    path = write(tmp_path, "trial.yaml", NEW_TENANT)
+    before = snapshot(app)
+    code, output = run(app, path, "--dry-run")
+    assert code == 0, output
+    assert "create    tenant       1000077" in output and "Nothing was written" in output
+    assert "new password" not in output
+    assert snapshot(app) == before
+
+    code, output = run(app, PLATFORM, path)
+    assert code == 0, output
+    assert "Applied:" in output
+    assert "new password for trial.admin:" in output  # generated, shown once
+    after = snapshot(app)
+    assert after[0]["Tenant"] == before[0]["Tenant"] + 1
+    assert after[0]["Division"] == before[0]["Division"] + 5  # 4 standard + welfare
+    assert after[0]["Membership"] == before[0]["Membership"] + 2
+
+    code, output = run(app, PLATFORM, path)
+    assert code == 0, output
+    assert output.startswith("Nothing to change")
+    assert "new password" not in output
+    assert snapshot(app) == after
+
+
+def test_update_is_reported_per_field(app, tmp_path):
+    path = write(tmp_path, "trial2.yaml", NEW_TENANT.replace("1000077", "1000078").replace("trial", "trial2"))
+    assert run(app, PLATFORM, path)[0] == 0
+    changed = write(tmp_path, "trial2b.yaml", NEW_TENANT.replace("1000077", "1000078").replace("trial", "trial2")
+                    .replace("กองสวัสดิการสังคม", "กองสวัสดิการ"))
+    code, output = run(app, PLATFORM, changed, "--dry-run")
+    assert code == 0
+    assert "update    division     1000078/welfare (name_th)" in output
+    assert "1 to update" in output
+
+
+INVALID = {
+    "yaml syntax": ("kind: tenant\ntenant: [unclosed\n", "line"),
+    "unknown kind": ("kind: planet\n", "kind: must be one of"),
+    "missing field": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_en: X, province: P}\n',
+        "tenant.name_th: Missing data for required field.",
+    ),
+    "unknown field": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P, mayor: x}\n',
+        "tenant.mayor: Unknown field.",
+    ),
+    "bad division code": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
+        "divisions:\n  - {code: ok, name_th: ก}\n  - {code: ok2, name_th: ข}\n  - {code: ok3, name_th: ค}\n"
+        "  - {code: Bad Code!, name_th: ง}\n",
+        "divisions[3].code: must be lower-case",
+    ),
+    "bad dla code": (
+        'kind: tenant\ntenant: {dla_code: "12", type: sao, name_th: X, name_en: X, province: P}\n',
+        "tenant.dla_code: must be the 7-digit DLA code",
+    ),
+    "wrong type": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P, active: maybe}\n',
+        "tenant.active: Not a valid boolean.",
+    ),
+    "unknown tenant type": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: county, name_th: X, name_en: X, province: P}\n',
+        "tenant.type: unknown tenant type 'county'",
+    ),
+    "unknown parent": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P, parent: "9999999"}\n',
+        "tenant.parent: no organisation with DLA code '9999999'",
+    ),
+    "duplicate division": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
+        "divisions:\n  - {code: dup, name_th: ก}\n  - {code: dup, name_th: ข}\n",
+        "divisions[1].code: duplicate division code 'dup'",
+    ),
+    "unknown membership division": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
+        "users:\n  - {username: x.user, first_name: ก, last_name: ข, email: x@x.test,\n"
+        "     memberships: [{division: nowhere, role: officer}]}\n",
+        "users[0].memberships[0].division: unknown division 'nowhere'",
+    ),
+    "unknown role": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
+        "users:\n  - {username: x.user, first_name: ก, last_name: ข, email: x@x.test,\n"
+        "     memberships: [{division: office, role: king}]}\n",
+        "users[0].memberships[0].role: unknown role 'king'",
+    ),
+    "platform role in tenant": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
+        "users:\n  - {username: x.user, first_name: ก, last_name: ข, email: x@x.test,\n"
+        "     memberships: [{division: office, role: platform_operator}]}\n",
+        "users[0].memberships[0].role: 'platform_operator' is a platform role",
+    ),
+    "weak password": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
+        "users:\n  - {username: x.user, first_name: ก, last_name: ข, email: x@x.test, password: abc}\n",
+        "users[0].password:",
+    ),
+    "username of another tenant": (
+        'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
+        "users:\n  - {username: b.officer, first_name: ก, last_name: ข, email: x@x.test}\n",
+        "users[0].username: 'b.officer' already belongs to another organisation",
+    ),
+    "unknown permission": (
+        "kind: roles\nroles:\n  - {code: clerk, name_th: ก, name_en: C, level: 5, permissions: {DivisionView: [can_fly]}}\n",
+        "roles[0].permissions.DivisionView: unknown permission 'can_fly'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_file_names_file_path_and_problem_and_writes_nothing(app, tmp_path, case):
+    text, expected = INVALID[case]
+    good = write(tmp_path, "good.yaml", NEW_TENANT.replace("1000077", "1000081").replace("trial", "good"))
+    bad = write(tmp_path, "bad.yaml", text)
+    before = snapshot(app)
+    code, output = run(app, good, bad)
+    assert code != 0
+    assert bad in output and expected in output, output
+    assert "nothing was written" in output
+    assert snapshot(app) == before  # not even the valid file's changes
+
+
+def test_demo_seeds_apply_cleanly(app):
+    paths = [os.path.join(ROOT, "seeds", p) for p in ("platform", "tenants", "demo")]
+    code, output = run(app, *paths, "--dry-run")
+    assert code == 0, output
+    result = app.test_cli_runner().invoke(args=["demo-logins"])
+    assert "maehia.mayor" in result.output and "thongthin2569" in result.output
