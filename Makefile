@@ -20,10 +20,10 @@ PYTEST := $(BIN)/python -m pytest -q
 HOST := 127.0.0.1
 PORT := 8080
 
-.PHONY: help venv translations migrate seed run test test-sqlite test-postgres
+.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres
 
 help:
-	@echo "targets: venv translations migrate seed run test test-sqlite test-postgres"
+	@echo "targets: venv translations messages migrate seed run test test-sqlite test-postgres"
 
 # --- virtualenv ---------------------------------------------------------------
 
@@ -64,6 +64,12 @@ translations: venv
 	else \
 	    echo "==> no translations/*/LC_MESSAGES/messages.po: nothing to compile"; \
 	fi
+
+# Re-extract the app's strings and merge them into every catalogue (then translate the new ones).
+messages: venv
+	$(BIN)/pybabel extract -F translations/babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+	    -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 migrate: venv
 	$(FLASK) db upgrade

@@ -80,5 +80,3 @@ class Config:
     )
     CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 
-    # Lists count exactly only up to this many rows (see DESIGN.md, speed rules).
-    LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "1000"))

@@ -18,15 +18,15 @@ def demo_logins(paths: tuple[str, ...]) -> None:
     targets = list(paths) or [os.path.join(root, p) for p in DEFAULT_PATHS]
     loaded = load(targets)
     click.echo("Demo logins (http://127.0.0.1:8080):")
-    click.echo(f"  {'username':<22} {'password':<18} organisation / roles")
+    click.echo(f"  {'username':<28} {'password':<16} organisation / roles")
     for seed in loaded.files:
         if seed.kind == "operators":
             for u in seed.data["users"]:
                 if u.get("password"):
-                    click.echo(f"  {u['username']:<22} {u['password']:<18} platform operator")
+                    click.echo(f"  {u['username']:<28} {u['password']:<16} platform operator")
         if seed.kind == "tenant":
             name = seed.data["tenant"]["name_th"]
             for u in seed.data["users"]:
                 if u.get("password"):
                     roles = ", ".join(f"{m['role']}@{m['division']}" for m in u["memberships"])
-                    click.echo(f"  {u['username']:<22} {u['password']:<18} {name} / {roles}")
+                    click.echo(f"  {u['username']:<28} {u['password']:<16} {name} / {roles}")
