@@ -31,10 +31,28 @@ def _assert_no_tenant_column(owner: Any) -> None:
         raise RuntimeError(f"{type(owner).__name__} must use TenantInterface")
 
 
+def _default_formatters(datamodel: TenantInterface) -> dict:
+    """Dates in พ.ศ. and Bangkok time, booleans as words, empty relations as a dash."""
+    from app import thai
+
+    formatters = {}
+    for name in datamodel.list_properties:
+        if name in datamodel.list_columns and datamodel.is_boolean(name):
+            formatters[name] = thai.format_bool
+        elif name in datamodel.list_columns and datamodel.is_datetime(name):
+            formatters[name] = thai.format_datetime
+        elif name in datamodel.list_columns and datamodel.is_date(name):
+            formatters[name] = thai.format_date
+        elif datamodel.is_relation_many_to_one(name):
+            formatters[name] = lambda value: "-" if value is None else value
+    return formatters
+
+
 class TenantModelView(ModelView):
     """ModelView on TenantInterface. A refused add or edit re-shows the form with the user's input."""
 
     def __init__(self, *args, **kwargs):
+        self.formatters_columns = {**_default_formatters(self.datamodel), **(self.formatters_columns or {})}
         super().__init__(*args, **kwargs)
         _assert_no_tenant_column(self)
 
