@@ -63,10 +63,14 @@ class TenantModelView(ModelView):
         permission = self.get_action_permission_name(action_name)
         return self.appbuilder.sm.has_access(permission, self.class_permission_name)
 
+    # actions that only lead to another page (which asks again and POSTs with a CSRF token)
+    navigation_actions: tuple[str, ...] = ()
+
     @expose("/action/<string:name>/<pk>", methods=["GET"])
     def action(self, name, pk):
         """FAB would call the action with None for an id the tenant cannot see: 404 instead."""
-        if not self.is_get_mutation_allowed() or not self._may(name) or name not in self.actions:
+        get_allowed = name in self.navigation_actions or self.is_get_mutation_allowed()
+        if not get_allowed or not self._may(name) or name not in self.actions:
             flash(str(FLAMSG_ERR_SEC_ACCESS_DENIED), "danger")
             return redirect(".")
         item = self.datamodel.get(pk)

@@ -45,6 +45,7 @@ class TenantView(TenantModelView):
     label_columns = TENANT_LABELS
     base_order = ("dla_code", "asc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    navigation_actions = ("switch_into",)
 
     def post_add(self, item: Tenant) -> None:
         services.create_default_divisions(item)

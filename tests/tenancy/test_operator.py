@@ -17,6 +17,8 @@ def test_operator_enters_and_leaves_a_tenant_and_it_is_logged(client_for, db_ses
     client = client_for("ops")
     with platform_scope():
         before = db_session.scalar(select(func.count()).select_from(TenantSwitchLog))
+    response = client.get(f"/tenants/action/switch_into/{tenant_a.id}")  # the button on the detail screen
+    assert response.status_code == 302 and f"/tenant-switch/enter/{tenant_a.id}" in response.headers["Location"]
     assert client.get(f"/tenant-switch/enter/{tenant_a.id}").status_code == 200
     assert client.post(f"/tenant-switch/enter/{tenant_a.id}").status_code == 302
     html = client.get("/divisions/list/").get_data(as_text=True)
