@@ -66,11 +66,14 @@ class TenantModelView(ModelView):
     # actions that only lead to another page (which asks again and POSTs with a CSRF token)
     navigation_actions: tuple[str, ...] = ()
 
-    @expose("/action/<string:name>/<pk>", methods=["GET"])
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
         """FAB would call the action with None for an id the tenant cannot see: 404 instead."""
-        get_allowed = name in self.navigation_actions or self.is_get_mutation_allowed()
-        if not get_allowed or not self._may(name) or name not in self.actions:
+        # a POST from the detail screen carries FAB's CSRF token; a GET may only navigate
+        allowed = (
+            request.method == "POST" or name in self.navigation_actions or self.is_get_mutation_allowed()
+        )
+        if not allowed or not self._may(name) or name not in self.actions:
             flash(str(FLAMSG_ERR_SEC_ACCESS_DENIED), "danger")
             return redirect(".")
         item = self.datamodel.get(pk)

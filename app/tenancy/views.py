@@ -127,8 +127,7 @@ class DivisionView(TenantModelView):
     # no can_download: FAB's file download route is not tenant-aware (no file columns here anyway)
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     @action(
-        "deactivate", _l("Deactivate"), _l("Deactivate the selected divisions?"), "fa-ban",
-        single=False,
+        "deactivate", _l("Deactivate"), _l("Deactivate the selected divisions?"), "fa-ban"
     )
     def deactivate(self, items):
         items = items if isinstance(items, list) else [items]

@@ -71,6 +71,7 @@ def test_actions_single_and_multi_row_refuse_other_tenant(client_for, db_session
     assert _division(db_session, a_id).active is True
     response = client.post("/divisions/action_post", data={"action": "deactivate", "rowid": [b_id]})
     assert response.status_code == 404
+    assert client.post(f"/divisions/action/deactivate/{b_id}").status_code == 404  # single-row action
     assert _division(db_session, b_id).active is True
 
 
