@@ -73,6 +73,12 @@ class TenantType(Model):
     def __str__(self) -> str:
         return localized(self.name_th, self.name_en)
 
+    def executive_title(self) -> str:
+        return localized(self.executive_title_th, self.executive_title_en)
+
+    def clerk_title(self) -> str:
+        return localized(self.clerk_title_th, self.clerk_title_en)
+
 
 class Tenant(Model):
     """One อปท. Not tenant-scoped itself: only platform operators list and manage tenants."""

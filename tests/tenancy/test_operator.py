@@ -66,3 +66,8 @@ def test_staff_home_shows_tenant_divisions_and_roles(client_for):
     assert "องค์การบริหารส่วนตำบลเอ" in html
     assert "กองคลัง" in html and "เจ้าหน้าที่" in html
     assert "องค์การบริหารส่วนตำบลบี" not in html
+
+
+def test_executives_see_their_local_title(client_for):
+    html = client_for("a.mayor").get("/").get_data(as_text=True)
+    assert "นายกองค์การบริหารส่วนตำบล" in html
