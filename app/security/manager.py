@@ -1,7 +1,15 @@
 """The one SecurityManager subclass: every FAB security override lives here."""
 from __future__ import annotations
 
+from flask import g, has_app_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import (
+    Permission,
+    PermissionView,
+    ViewMenu,
+    assoc_permissionview_role,
+)
+from sqlalchemy import select
 
 from app.tenancy.interface import TenantInterface
 
@@ -29,3 +37,23 @@ class TenantSecurityManager(SecurityManager):
         if user is not None and user.tenant_id is not None and not user.tenant.active:
             return None
         return user
+
+    def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
+        """FAB asks once per menu item and button; answer from one query per request instead."""
+        if not has_app_context():
+            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        key = tuple(sorted(role_ids))
+        cache = g.setdefault("_permission_cache", {})
+        if key not in cache:
+            rows = self.session.execute(
+                select(ViewMenu.name, Permission.name)
+                .join(PermissionView, PermissionView.view_menu_id == ViewMenu.id)
+                .join(Permission, Permission.id == PermissionView.permission_id)
+                .join(
+                    assoc_permissionview_role,
+                    assoc_permissionview_role.c.permission_view_id == PermissionView.id,
+                )
+                .where(assoc_permissionview_role.c.role_id.in_(key))
+            )
+            cache[key] = frozenset(rows.tuples())
+        return (view_name, permission_name) in cache[key]

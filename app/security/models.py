@@ -67,7 +67,7 @@ class Membership(TenantScoped, Model):
         ),
         ForeignKeyConstraint(
             ["tenant_id", "division_id"], ["divisions.tenant_id", "divisions.id"],
-            name="fk_memberships_tenant_division", ondelete="CASCADE",
+            name="fk_memberships_tenant_division", ondelete="RESTRICT",
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

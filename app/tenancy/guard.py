@@ -3,8 +3,6 @@ to the current tenant, every flush is stamped and checked, and with no tenant se
 tenant-owned table raises instead of running unfiltered."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -24,15 +22,13 @@ def _scoped_classes():
     return [m.class_ for m in Model.registry.mappers if issubclass(m.class_, TenantScoped)]
 
 
-@lru_cache(maxsize=1)
-def _scoped_tables() -> frozenset[str]:
-    return frozenset(cls.__table__.name for cls in _scoped_classes())
+_scoped_table_names: frozenset[str] = frozenset()
 
 
 def _touches_scoped_table(state: ORMExecuteState) -> bool:
     if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
         return True
-    names = _scoped_tables()
+    names = _scoped_table_names
     for element in visitors.iterate(state.statement):
         if isinstance(element, Table) and element.name in names:
             return True
@@ -135,7 +131,9 @@ def evict_other_tenants(session: Session, tenant_id: int | None) -> None:
 
 
 def install() -> None:
-    global _installed
+    """Call after every model is imported (create_app does)."""
+    global _installed, _scoped_table_names
+    _scoped_table_names = frozenset(cls.__table__.name for cls in _scoped_classes())
     if _installed:
         return
     event.listen(Session, "do_orm_execute", _on_execute)

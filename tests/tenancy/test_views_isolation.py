@@ -196,3 +196,10 @@ def test_membership_delete_of_other_tenant_is_404(client_for, db_session, tenant
     assert client.get(f"/memberships/show/{pk}").status_code == 404
     with platform_scope():
         assert db_session.get(Membership, pk) is not None
+
+
+def test_division_with_members_cannot_be_deleted(client_for, db_session, tenant_a):
+    pk = tenant_a.division_ids["finance"]  # a.officer is a member
+    response = client_for("a.admin").post(f"/divisions/delete/{pk}", follow_redirects=True)
+    assert "ยังถูกใช้งานอยู่" in response.get_data(as_text=True)
+    assert _division(db_session, pk) is not None

@@ -285,7 +285,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['role_template_id'], ['role_templates.id'], ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['tenant_id', 'division_id'], ['divisions.tenant_id', 'divisions.id'], name='fk_memberships_tenant_division', ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id', 'division_id'], ['divisions.tenant_id', 'divisions.id'], name='fk_memberships_tenant_division', ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['tenant_id', 'user_id'], ['ab_user.tenant_id', 'ab_user.id'], name='fk_memberships_tenant_user', ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id'),
