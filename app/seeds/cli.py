@@ -23,7 +23,8 @@ def apply_command(paths: tuple[str, ...], dry_run: bool) -> None:
         click.echo(f"{len(plan.errors)} error(s); nothing was written.", err=True)
         sys.exit(1)
     for change in plan.changes:
-        if change.action != "unchanged":
+        # a dry run shows the whole plan; a real run shows what it changed
+        if dry_run or change.action != "unchanged":
             click.echo(str(change))
     summary = (
         f"{plan.count('create')} to create, {plan.count('update')} to update, "

@@ -1,5 +1,6 @@
 """REST API (FAB ModelRestApi on TenantInterface): tenant A against B's ids, including unknown ids."""
 import prison
+import pytest
 from sqlalchemy import func, select
 
 from app.security.models import GrantLog, Membership, RoleTemplate
@@ -37,9 +38,10 @@ def test_get_of_other_tenant_is_404(client_for, tenant_b):
     assert client.get(f"/api/v1/membership/{tenant_b.membership_ids[0]}").status_code == 404
 
 
-def test_info_lists_only_own_related_rows(client_for, tenant_a, tenant_b):
-    body = client_for("a.admin").get("/api/v1/membership/_info?q=(keys:!(add_columns))").get_json()
-    columns = {c["name"]: c for c in body["add_columns"]}
+@pytest.mark.parametrize("keys", ["add_columns", "edit_columns"])
+def test_info_lists_only_own_related_rows(client_for, tenant_a, tenant_b, keys):
+    body = client_for("a.admin").get(f"/api/v1/membership/_info?q=(keys:!({keys}))").get_json()
+    columns = {c["name"]: c for c in body[keys]}
     users = {v["id"] for v in columns["user"]["values"]}
     divisions = {v["id"] for v in columns["division"]["values"]}
     assert set(tenant_a.user_ids.values()) <= users and not users & set(tenant_b.user_ids.values())

@@ -67,6 +67,8 @@ def test_dry_run_writes_nothing_and_apply_is_idempotent(app, tmp_path):
     assert after[0]["Division"] == before[0]["Division"] + 5  # 4 standard + welfare
     assert after[0]["Membership"] == before[0]["Membership"] + 2
 
+    code, output = run(app, PLATFORM, path, "--dry-run")
+    assert "unchanged tenant       1000077" in output and "Nothing to change" in output
     code, output = run(app, PLATFORM, path)
     assert code == 0, output
     assert output.startswith("Nothing to change")
