@@ -1,5 +1,7 @@
 """Password policy for database logins."""
 import re
+import secrets
+import string
 
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
@@ -21,3 +23,12 @@ def validate_password_policy(password: str) -> None:
         )
     if password.lower() in _COMMON:
         raise PasswordComplexityValidationError(_("This password is too common."))
+
+
+def generate_password(length: int = 14) -> str:
+    """A random password that meets the policy, for new accounts and resets (shown once)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate

@@ -157,3 +157,20 @@ def revoke(actor: Optional[User], membership: Membership) -> None:
 
 def memberships_of(user: User) -> Iterable[Membership]:
     return sorted(user.memberships, key=lambda m: (m.division.code, m.role.level))
+
+
+def reset_password(actor: User, user: User) -> str:
+    """A new random password for a user of the actor's own tenant (the guard refuses any other)."""
+    from flask import current_app
+    from werkzeug.security import generate_password_hash
+
+    from app.security.passwords import generate_password
+
+    if user.tenant_id is None or user_level(user) > user_level(actor):
+        raise UserError(_("You cannot reset the password of a user above your own role."), status=403)
+    password = generate_password()
+    user.password = generate_password_hash(
+        password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")
+    )
+    db.session.commit()
+    return password

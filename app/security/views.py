@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import datetime
 
-from flask import current_app, g
+from flask import current_app, flash, g, redirect
+from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
 
 from app.security import services
 from app.security.models import GrantLog, Membership
+from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
@@ -67,7 +70,7 @@ class TenantUserView(TenantModelView):
     edit_columns = ["first_name", "last_name", "email", "active"]
     order_columns = ["username", "first_name", "last_name", "last_login"]
     base_order = ("username", "asc")
-    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "reset_password"]
     related_views = [MembershipView]
     show_template = "appbuilder/general/model/show_cascade.html"
     label_columns = {
@@ -96,6 +99,24 @@ class TenantUserView(TenantModelView):
     def pre_update(self, item: User) -> None:
         item.changed_on = datetime.datetime.now()
         item.changed_by_fk = g.user.id
+
+    @action(
+        "reset_password", _l("Reset password"),
+        _l("Give this user a new password? The old one stops working at once."), "fa-key",
+        multiple=False,
+    )
+    def reset_password(self, item: User):
+        try:
+            password = services.reset_password(g.user, item)
+        except UserError as exc:
+            flash(str(exc), "danger")
+            return redirect(self.get_redirect())
+        flash(
+            _("New password for %(user)s: %(password)s (shown once; the user should change it).",
+              user=item.username, password=password),
+            "warning",
+        )
+        return redirect(self.get_redirect())
 
 
 class GrantLogView(TenantModelView):

@@ -2,8 +2,6 @@
 idempotent (a second run changes nothing), nothing written on --dry-run or on any error."""
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -15,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.security import services as grants
 from app.security.models import Membership, RoleTemplate
-from app.security.passwords import validate_password_policy
+from app.security.passwords import generate_password, validate_password_policy
 from app.seeds.loader import SeedError, SeedFile, load
 from app.tenancy.context import platform_scope
 from app.tenancy.models import Division, Tenant, TenantType
@@ -67,14 +65,6 @@ def _record(plan: Plan, kind: str, key: str, created: bool, changed: list[str]) 
         plan.changes.append(Change("update", kind, key, changed))
     else:
         plan.changes.append(Change("unchanged", kind, key))
-
-
-def generate_password() -> str:
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(14))
-        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
-            return candidate
 
 
 class Applier:

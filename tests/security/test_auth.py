@@ -65,3 +65,34 @@ def test_users_of_a_deactivated_tenant_cannot_log_in(app, db_session, tenant_b):
         with platform_scope():
             db_session.execute(update(Tenant).where(Tenant.id == tenant_b.id).values(active=True))
             db_session.commit()
+
+
+def test_tenant_admin_resets_own_users_password_only(app, client_for, tenant_a, tenant_b):
+    admin = client_for("a.admin")
+    response = admin.post(f"/org-users/action/reset_password/{tenant_b.user_ids['b.mayor']}")
+    assert response.status_code == 404
+    login(app.test_client(), "b.mayor")  # B's password unchanged
+    response = admin.post(f"/org-users/action/reset_password/{tenant_a.user_ids['a.mayor']}", follow_redirects=True)
+    try:
+        match = re.search(r"a\.mayor[^A-Za-z0-9]+([A-Za-z0-9]{14})", response.get_data(as_text=True))
+        assert match, "the new password is shown once"
+        login(app.test_client(), "a.mayor", match.group(1))
+    finally:
+        _restore_password(app, "a.mayor")
+    # a role manager may not reset the password of someone above them
+    manager = client_for("a.manager")
+    response = manager.post(f"/org-users/action/reset_password/{tenant_a.user_ids['a.admin']}")
+    assert response.status_code in (302, 403)
+    login(app.test_client(), "a.admin")
+
+
+def _restore_password(app, username):
+    from flask_appbuilder.security.sqla.models import User
+    from werkzeug.security import generate_password_hash
+
+    from app.extensions import db
+
+    with app.app_context(), platform_scope():
+        user = db.session.scalar(select(User).where(User.username == username))
+        user.password = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+        db.session.commit()
