@@ -18,7 +18,7 @@ TEST_CONFIG = dict(
     WTF_CSRF_ENABLED=False,
     RATELIMIT_ENABLED=False,
     AUTH_RATE_LIMITED=False,
-    SECRET_KEY="test-secret",
+    SECRET_KEY="test-secret-key-with-at-least-32-bytes",
     CELERY_TASK_ALWAYS_EAGER=True,
     FAB_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
 )

@@ -13,11 +13,26 @@ from app.tenancy.models import Tenant
 from app.tenancy.services import ACTING_TENANT_KEY
 
 
+def _api_token_user():
+    """REST clients log in with a JWT (FAB's /api/v1/security/login), not a session cookie."""
+    if not request.headers.get("Authorization", "").startswith("Bearer "):
+        return None
+    from flask_jwt_extended import get_current_user, verify_jwt_in_request
+
+    try:
+        verify_jwt_in_request(optional=True)
+        return get_current_user()
+    except Exception:  # expired or forged: FAB's own check answers 401 later
+        return None
+
+
 def _resolve() -> None:
     g._tenant_token = set_scope(None)
     g.acting_tenant = None
     user = current_user if current_user and current_user.is_authenticated else None
     if user is None:
+        user = _api_token_user()
+    if user is None or not user.is_active:
         return
     if user.tenant_id is not None:
         tenant = user.tenant

@@ -124,3 +124,18 @@ def test_membership_put_and_delete(client_for, db_session, tenant_a, tenant_b):
 
 def test_api_needs_login(app):
     assert app.test_client().get("/api/v1/division/").status_code == 401
+
+
+def test_token_clients_get_their_tenant_only(app, tenant_a, tenant_b):
+    client = app.test_client()
+    response = client.post(
+        "/api/v1/security/login", json={"username": "a.admin", "password": "testpass2569", "provider": "db"}
+    )
+    token = response.get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    body = client.get("/api/v1/division/", headers=headers).get_json()
+    ids = {row["id"] for row in body["result"]}
+    assert set(tenant_a.division_ids.values()) <= ids and not ids & set(tenant_b.division_ids.values())
+    assert client.get(f"/api/v1/division/{tenant_b.division_ids['secret-b']}", headers=headers).status_code == 404
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/api/v1/division/", headers=bad).status_code in (401, 422)
