@@ -96,3 +96,19 @@ def _restore_password(app, username):
         user = db.session.scalar(select(User).where(User.username == username))
         user.password = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         db.session.commit()
+
+
+def test_staff_see_and_change_their_own_account(app, client_for):
+    client = client_for("a.officer")
+    assert client.get("/users/userinfo/").status_code == 200
+    assert client.get("/resetmypassword/form").status_code == 200
+    response = client.post(
+        "/resetmypassword/form", data={"password": "changed2569pw", "conf_password": "changed2569pw"}
+    )
+    assert response.status_code == 302
+    try:
+        login(app.test_client(), "a.officer", "changed2569pw")
+    finally:
+        _restore_password(app, "a.officer")
+    # but not anyone else's account
+    assert client.get("/users/list/").status_code in (302, 403)

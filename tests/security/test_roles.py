@@ -123,8 +123,9 @@ def test_grant_and_revoke_are_logged_and_change_permissions(client_for, db_sessi
 def test_fab_security_screens_are_for_operators_only(client_for):
     for username in ("a.admin", "a.manager", "a.mayor"):
         client = client_for(username)
-        for url in ("/users/list/", "/roles/list/", "/permissions/list/", "/tenants/list/"):
+        for url in ("/users/list/", "/roles/list/", "/permissions/list/", "/tenants/list/",
+                    "/tenant-switch-log/list/", f"/tenants/show/{1}"):
             assert client.get(url).status_code in (302, 403), (username, url)
     operator = client_for("ops")
-    for url in ("/users/list/", "/roles/list/", "/tenants/list/"):
+    for url in ("/users/list/", "/roles/list/", "/tenants/list/", "/tenant-switch-log/list/"):
         assert operator.get(url).status_code == 200, url
