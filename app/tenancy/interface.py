@@ -46,7 +46,12 @@ class TenantInterface(SQLAInterface):
         except NotImplementedError:
             python_type = None
         if python_type is int:
-            return int(value)
+            number = int(value)
+            # beyond the database's integer range no row can match: not found, not a database error
+            limit = 2**63 if "BIG" in str(column.type).upper() else 2**31
+            if not -limit <= number < limit:
+                raise ValueError("id out of range")
+            return number
         return value
 
     def get(self, id: Any, filters=None, select_columns=None, outer_default_load=False):

@@ -1,7 +1,7 @@
 """Per request: resolve the tenant once, from the logged-in user (or an operator's explicit switch)."""
 from __future__ import annotations
 
-from flask import Flask, flash, g, jsonify, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -70,7 +70,24 @@ def _no_tenant(exc: TenantNotSet):
     return redirect(url_for("TenantView.list") if current_user.is_authenticated else "/")
 
 
+def _bad_input(exc: Exception):
+    """A value the database or FAB's argument parsing cannot take (page=abc, an id out of range)."""
+    db.session.rollback()
+    current_app.logger.warning("bad input on %s", request.path, exc_info=True)
+    message = _("The request has an invalid value.")
+    if request.path.startswith("/api/"):
+        return jsonify(message=message), 400
+    flash(message, "danger")
+    if request.method == "GET" and request.query_string:
+        return redirect(request.path)  # the same screen without the bad parameters
+    return redirect(url_for("StaffHomeView.index"))
+
+
 def init_app(app: Flask) -> None:
+    from app.tenancy.fab import BAD_INPUT_ERRORS
+
     app.before_request(_resolve)
     app.teardown_request(_reset)
     app.register_error_handler(TenantNotSet, _no_tenant)
+    for error in BAD_INPUT_ERRORS:
+        app.register_error_handler(error, _bad_input)
