@@ -65,10 +65,9 @@ translations: venv
 	    echo "==> no translations/*/LC_MESSAGES/messages.po: nothing to compile"; \
 	fi
 
-# Re-extract the app's strings and merge them into every catalogue (then translate the new ones).
+# Re-extract the app's and FAB's strings and merge them into every catalogue (then translate new ones).
 messages: venv
-	$(BIN)/pybabel extract -F translations/babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
-	    -o translations/messages.pot .
+	$(BIN)/python translations/extract.py translations/messages.pot
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 migrate: venv
