@@ -1,12 +1,141 @@
+"""พ.ศ. dates in and out, fiscal years, baht, Thai digits and order."""
 from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
 
 from app import thai
+from app.thai_forms import ThaiDateField
 
 
-def test_buddhist_era_dates_in_bangkok_time(app):
+@pytest.fixture
+def th(app):
     with app.test_request_context():
-        assert thai.format_date(date(2026, 11, 24)) == "24 พ.ย. 2569"
-        # 17:30 UTC on 31 Dec is already 1 Jan in Bangkok
-        assert thai.format_datetime(datetime(2026, 12, 31, 17, 30)) == "1 ม.ค. 2570 00:30 น."
-        assert thai.format_bool(True) == "ใช่" and thai.format_bool(False) == "ไม่ใช่"
-        assert thai.format_date(None) == ""
+        yield
+
+
+@pytest.fixture
+def en(app):
+    with app.test_request_context():
+        from flask import session
+
+        session["locale"] = "en"
+        yield
+
+
+def test_formatting_in_thai(th):
+    assert thai.format_date(date(2026, 11, 24)) == "24 พ.ย. 2569"
+    assert thai.format_date(date(2026, 11, 24), "long") == "24 พฤศจิกายน 2569"
+    # 17:30 UTC on 31 Dec is already 1 Jan in Bangkok
+    assert thai.format_datetime(datetime(2026, 12, 31, 17, 30)) == "1 ม.ค. 2570 00:30 น."
+    assert thai.format_datetime(datetime(2026, 11, 24, 7, 5), "long") == "24 พฤศจิกายน 2569 14:05 น."
+    assert thai.format_date_input(date(2024, 2, 29)) == "29/02/2567"
+    assert thai.format_bool(True) == "ใช่" and thai.format_bool(False) == "ไม่ใช่"
+    assert thai.format_date(None) == "" and thai.format_datetime(None) == ""
+
+
+def test_formatting_in_english_keeps_ce(en):
+    assert thai.format_date(date(2026, 11, 24)) == "24 Nov 2026"
+    assert thai.format_baht(Decimal("1234.5")) == "1,234.50 baht"
+
+
+@pytest.mark.parametrize("day", [
+    date(2024, 2, 29), date(2025, 12, 31), date(2026, 1, 1), date(2025, 9, 30), date(2025, 10, 1),
+    date(1957, 1, 1), date(2100, 6, 15),
+])
+def test_round_trip(th, day):
+    assert thai.parse_date(thai.format_date_input(day)) == day
+    assert thai.parse_date(thai.format_date(day)) == day
+    assert thai.parse_date(thai.format_date(day, "long")) == day
+
+
+@pytest.mark.parametrize("text", ["24/11/2569", "24-11-2569", "24.11.2569", " 24 / 11 / 2569 ", "24 พ.ย. 2569",
+                                  "24 พฤศจิกายน 2569", "24 พฤศจิกายน พ.ศ. 2569"])
+def test_accepted_spellings(th, text):
+    assert thai.parse_date(text) == date(2026, 11, 24)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("24/11/2026", "น่าจะเป็นปีคริสต์ศักราช"),     # C.E. typed by mistake is not stored as B.E. 2026
+    ("29/02/2566", "ไม่มีอยู่จริง"),                # 2023 is not a leap year
+    ("31/04/2569", "ไม่มีอยู่จริง"),
+    ("24/13/2569", "เดือนต้องอยู่ระหว่าง"),
+    ("24/11/69", "ให้ครบ 4 หลัก"),                  # two-digit years are ambiguous
+    ("24/11/3569", "นอกช่วง"),
+    ("tomorrow", "วัน/เดือน/ปี พ.ศ."),
+    ("", "กรุณากรอกวันที่"),
+])
+def test_refused_with_thai_message(th, text, message):
+    with pytest.raises(thai.ThaiDateError) as error:
+        thai.parse_date(text)
+    assert message in str(error.value)
+
+
+def test_fiscal_year_edges():
+    assert thai.fiscal_year(date(2025, 9, 30)) == 2568
+    assert thai.fiscal_year(date(2025, 10, 1)) == 2569
+    assert thai.fiscal_year(date(2026, 9, 30)) == 2569
+    assert thai.fiscal_year(date(2024, 2, 29)) == 2567
+    assert thai.fiscal_year_bounds(2569) == (date(2025, 10, 1), date(2026, 9, 30))
+    assert thai.calendar_year_bounds(2569) == (date(2026, 1, 1), date(2026, 12, 31))
+
+
+@pytest.mark.parametrize("amount, words", [
+    ("0.25", "ยี่สิบห้าสตางค์"),
+    ("1", "หนึ่งบาทถ้วน"),
+    ("11", "สิบเอ็ดบาทถ้วน"),
+    ("21", "ยี่สิบเอ็ดบาทถ้วน"),
+    ("101", "หนึ่งร้อยเอ็ดบาทถ้วน"),
+    ("1000001", "หนึ่งล้านเอ็ดบาทถ้วน"),
+    ("20000000.50", "ยี่สิบล้านบาทห้าสิบสตางค์"),
+    ("1234.50", "หนึ่งพันสองร้อยสามสิบสี่บาทห้าสิบสตางค์"),
+    ("21000000", "ยี่สิบเอ็ดล้านบาทถ้วน"),
+    ("40", "สี่สิบบาทถ้วน"),
+    ("0", "ศูนย์บาทถ้วน"),
+])
+def test_baht_text(amount, words):
+    assert thai.baht_text(Decimal(amount)) == words
+
+
+def test_money_is_decimal_never_float(th):
+    assert thai.format_baht(Decimal("1234.5")) == "1,234.50 บาท"
+    assert thai.format_baht(40) == "40.00 บาท"
+    assert thai.to_baht("0.005") == Decimal("0.01")
+    with pytest.raises(TypeError):
+        thai.format_baht(12.5)
+
+
+def test_thai_digits_for_tenants_that_ask():
+    class Tenant:
+        thai_digits = True
+
+    assert thai.thai_digits("ที่ 12/2569") == "ที่ ๑๒/๒๕๖๙"
+    assert thai.for_document("123", Tenant()) == "๑๒๓"
+    Tenant.thai_digits = False
+    assert thai.for_document("123", Tenant()) == "123"
+
+
+def test_thai_dictionary_order():
+    words = ["ไก่", "กา", "เกือก", "ขวด", "โต๊ะ", "ค้อน", "กอ"]
+    assert sorted(words, key=thai.thai_sort_key) == ["กอ", "กา", "เกือก", "ไก่", "ขวด", "ค้อน", "โต๊ะ"]
+
+
+class _DateForm(Form):
+    when = ThaiDateField("when")
+
+
+def test_date_field_shows_and_accepts_be(th):
+    form = _DateForm(data={"when": date(2026, 11, 24)})
+    assert 'value="24/11/2569"' in str(form.when())
+    assert "thai-date" in str(form.when())
+    form = _DateForm(MultiDict({"when": "29/02/2567"}))
+    assert form.validate() and form.when.data == date(2024, 2, 29)
+
+
+def test_date_field_refuses_ce_year_and_keeps_the_input(th):
+    form = _DateForm(MultiDict({"when": "24/11/2026"}))
+    assert not form.validate()
+    assert "พุทธศักราช" in form.when.errors[0]
+    assert 'value="24/11/2026"' in str(form.when())  # what the clerk typed is not lost

@@ -69,11 +69,35 @@ def _rison_parses(value: str | None) -> bool:
         return False
 
 
+def _thai_date_fields(datamodel: TenantInterface, columns, labels) -> dict:
+    """Every date column in a form is typed and shown in พ.ศ. (FAB's own picker is C.E. only)."""
+    from wtforms.validators import DataRequired, Optional
+
+    from app.thai_forms import ThaiDateField
+
+    fields = {}
+    for name in columns or []:
+        if name in datamodel.list_columns and datamodel.is_date(name):
+            required = not datamodel.is_nullable(name)
+            fields[name] = ThaiDateField(
+                (labels or {}).get(name, name), validators=[DataRequired() if required else Optional()]
+            )
+    return fields
+
+
 class TenantModelView(ModelView):
     """ModelView on TenantInterface. A refused add or edit re-shows the form with the user's input."""
 
     def __init__(self, *args, **kwargs):
         self.formatters_columns = {**_default_formatters(self.datamodel), **(self.formatters_columns or {})}
+        self.add_form_extra_fields = {
+            **_thai_date_fields(self.datamodel, self.add_columns, self.label_columns),
+            **(self.add_form_extra_fields or {}),
+        }
+        self.edit_form_extra_fields = {
+            **_thai_date_fields(self.datamodel, self.edit_columns, self.label_columns),
+            **(self.edit_form_extra_fields or {}),
+        }
         super().__init__(*args, **kwargs)
         _assert_no_tenant_column(self)
 

@@ -1,0 +1,61 @@
+"""Form fields for Thai users: a date typed or picked as day/month/พ.ศ. year."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from wtforms import Field
+from wtforms.widgets import html_params
+
+from app import thai
+
+
+class ThaiDateWidget:
+    """A text box (24/11/2569) that thai-date.js turns into a Thai calendar with พ.ศ. years."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        kwargs.setdefault("class", "form-control thai-date")
+        kwargs.setdefault("placeholder", str(_l("dd/mm/yyyy (B.E.)")))
+        kwargs.setdefault("autocomplete", "off")
+        kwargs.setdefault("inputmode", "numeric")
+        value = field.raw_text if field.raw_text is not None else thai.format_date_input(field.data)
+        months = "|".join(thai.month_names("wide").values())
+        return Markup(
+            '<div class="input-group thai-date-group">'
+            '<span class="input-group-addon"><i class="fa fa-calendar"></i></span>'
+            f"<input {html_params(type='text', value=value, data_months=months, **kwargs)}>"
+            "</div>"
+        )
+
+
+class ThaiDateField(Field):
+    """Shows and accepts dates in พ.ศ.; refuses impossible dates and C.E. years with a Thai message.
+    The stored value is a plain date (C.E.), as the REST API and the database expect."""
+
+    widget = ThaiDateWidget()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.raw_text = None
+
+    def _value(self) -> str:
+        return thai.format_date_input(self.data)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.raw_text = valuelist[0]
+        if not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        try:
+            self.data = thai.parse_date(valuelist[0])
+        except thai.ThaiDateError as exc:
+            self.data = None
+            raise ValueError(str(exc)) from None
+
+    def process_data(self, value):
+        self.data = value if isinstance(value, date) or value is None else None
