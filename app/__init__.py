@@ -85,7 +85,13 @@ def _register_views(appbuilder: AppBuilder) -> None:
 
     from app.security.api import DivisionApi, MembershipApi
     from app.security.views import GrantLogView, MembershipView, TenantUserView
-    from app.tenancy.views import DivisionView, TenantSwitchLogView, TenantSwitchView, TenantView
+    from app.tenancy.views import (
+        DivisionView,
+        OrganisationSettingsView,
+        TenantSwitchLogView,
+        TenantSwitchView,
+        TenantView,
+    )
 
     org = "Organisation"
     appbuilder.add_view(
@@ -98,6 +104,10 @@ def _register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(
         GrantLogView, "Grant log", label=_l("Grant and revoke log"), icon="fa-history", category=org
+    )
+    appbuilder.add_view(
+        OrganisationSettingsView, "Organisation settings", label=_l("Organisation settings"),
+        icon="fa-cog", category=org,
     )
     platform = "Platform"
     appbuilder.add_view(

@@ -4,7 +4,7 @@ import os
 
 from babel.messages.pofile import read_po
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, login
 
 
 def _extractor():
@@ -34,3 +34,15 @@ def test_ui_is_thai_by_default_and_english_on_request(client_for):
     html = client.get("/").get_data(as_text=True)
     assert "Your divisions and roles" in html and "Finance Division" in html
     client.get("/lang/th")
+
+
+def test_language_choice_is_remembered_per_user(app, client_for):
+    first = client_for("a.mayor")
+    first.get("/lang/en")
+    html = login(app.test_client(), "a.mayor").get("/").get_data(as_text=True)  # a new session
+    assert "Your divisions and roles" in html
+    first.get("/lang/th")
+    html = login(app.test_client(), "a.mayor").get("/").get_data(as_text=True)
+    assert "กองและบทบาทของคุณ" in html
+    # another user is not affected
+    assert "กองและบทบาทของคุณ" in client_for("a.officer").get("/").get_data(as_text=True)

@@ -29,6 +29,8 @@ if not hasattr(User, "tenant_id"):
     User.__table__.append_constraint(
         UniqueConstraint("tenant_id", "id", name="uq_ab_user_tenant_id_id")
     )
+    # the language the user last chose (th or en), restored at every login
+    User.locale = Column(String(10), nullable=True)
 
 
 class RoleTemplate(Model):

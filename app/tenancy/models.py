@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -100,6 +101,10 @@ class Tenant(Model):
     )
     parent: Mapped["Tenant | None"] = relationship("Tenant", remote_side=[id], lazy="joined", join_depth=1)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # print numbers on official documents in Thai digits (๑๒๓), as some อปท. prefer
+    thai_digits: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
     def __str__(self) -> str:

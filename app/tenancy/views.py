@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.security.services import is_platform_operator
 from app.tenancy import services
+from app.tenancy.context import current_tenant_id
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 from app.tenancy.models import Division, Tenant, TenantSwitchLog
@@ -23,6 +25,7 @@ TENANT_LABELS = {
     "province": _l("Province"),
     "parent": _l("Parent organisation"),
     "active": _l("Active"),
+    "thai_digits": _l("Thai digits on official documents"),
     "created_at": _l("Created at"),
 }
 
@@ -38,9 +41,11 @@ class TenantView(TenantModelView):
     edit_title = _l("Edit organisation")
     list_columns = ["dla_code", "name_th", "type", "province", "parent", "active"]
     search_columns = ["dla_code", "name_th", "name_en", "province", "type", "active"]
-    show_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "active", "created_at"]
-    add_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "active"]
-    edit_columns = ["name_th", "name_en", "type", "province", "parent", "active"]
+    show_columns = [
+        "dla_code", "name_th", "name_en", "type", "province", "parent", "active", "thai_digits", "created_at",
+    ]
+    add_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "active", "thai_digits"]
+    edit_columns = ["name_th", "name_en", "type", "province", "parent", "active", "thai_digits"]
     order_columns = ["dla_code", "name_th", "province"]
     label_columns = TENANT_LABELS
     base_order = ("dla_code", "asc")
@@ -54,6 +59,28 @@ class TenantView(TenantModelView):
     @action("switch_into", _l("Work in this organisation"), icon="fa-sign-in", multiple=False)
     def switch_into(self, item: Tenant):
         return redirect(url_for("TenantSwitchView.confirm", pk=item.id))
+
+
+def _current_tenant_id():
+    return current_tenant_id()
+
+
+class OrganisationSettingsView(TenantModelView):
+    """A tenant admin's own organisation: the settings it may change itself (never another's)."""
+
+    route_base = "/organisation"
+    datamodel = TenantInterface(Tenant)
+    list_title = _l("Organisation settings")
+    show_title = _l("Organisation settings")
+    edit_title = _l("Organisation settings")
+    # with no tenant chosen the filter matches nothing: id == NULL
+    base_filters = [["id", FilterEqualFunction, _current_tenant_id]]
+    list_columns = ["dla_code", "name_th", "type", "thai_digits"]
+    show_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "thai_digits"]
+    edit_columns = ["name_en", "thai_digits"]
+    search_columns = ["name_th"]
+    label_columns = TENANT_LABELS
+    base_permissions = ["can_list", "can_show", "can_edit"]
 
 
 class TenantSwitchView(BaseView):

@@ -7,7 +7,7 @@ from flask_login import current_user, logout_user
 
 from app.extensions import db
 from app.security.services import is_platform_operator
-from app.tenancy.context import Scope, TenantNotSet, reset_scope, set_scope
+from app.tenancy.context import Scope, TenantNotSet, platform_scope, reset_scope, set_scope
 from app.tenancy.guard import evict_other_tenants
 from app.tenancy.models import Tenant
 from app.tenancy.services import ACTING_TENANT_KEY
@@ -26,6 +26,19 @@ def _api_token_user():
         return None
 
 
+def _remember_locale(user) -> None:
+    """The language a user picks (FAB's /lang/<locale>) is kept on the user and restored at login."""
+    if request.endpoint == "LocaleView.index":
+        locale = (request.view_args or {}).get("locale")
+        if locale in current_app.config["LANGUAGES"] and user.locale != locale:
+            with platform_scope():  # the user's own row, whichever tenant an operator is in
+                user.locale = locale
+                db.session.commit()
+    elif user.locale and session.get("_locale_user") != user.id:
+        session["locale"] = user.locale
+    session["_locale_user"] = user.id
+
+
 def _resolve() -> None:
     g._tenant_token = set_scope(None)
     g.acting_tenant = None
@@ -34,6 +47,7 @@ def _resolve() -> None:
         user = _api_token_user()
     if user is None or not user.is_active:
         return
+    _remember_locale(user)
     if user.tenant_id is not None:
         tenant = user.tenant
         if tenant is None or not tenant.active:

@@ -71,3 +71,20 @@ def test_staff_home_shows_tenant_divisions_and_roles(client_for):
 def test_executives_see_their_local_title(client_for):
     html = client_for("a.mayor").get("/").get_data(as_text=True)
     assert "นายกองค์การบริหารส่วนตำบล" in html
+
+
+def test_tenant_admin_sets_thai_digits_for_own_organisation_only(client_for, db_session, tenant_a, tenant_b):
+    client = client_for("a.admin")
+    html = client.get("/organisation/list/").get_data(as_text=True)
+    assert "องค์การบริหารส่วนตำบลเอ" in html and "องค์การบริหารส่วนตำบลบี" not in html
+    assert client.get(f"/organisation/show/{tenant_b.id}").status_code == 404
+    assert client.post(f"/organisation/edit/{tenant_b.id}", data={"name_en": "x", "thai_digits": "y"}).status_code == 404
+    response = client.post(f"/organisation/edit/{tenant_a.id}", data={"name_en": "SAO A", "thai_digits": "y"})
+    assert response.status_code == 302
+    with platform_scope():
+        db_session.expire_all()
+        assert db_session.get(Tenant, tenant_a.id).thai_digits is True
+        assert db_session.get(Tenant, tenant_b.id).thai_digits is False
+    client.post(f"/organisation/edit/{tenant_a.id}", data={"name_en": "SAO A"})
+    # other roles cannot change it
+    assert client_for("a.manager").get(f"/organisation/edit/{tenant_a.id}").status_code in (302, 403)
