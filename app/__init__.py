@@ -14,12 +14,16 @@ log = logging.getLogger(__name__)
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    # SQLite ignores foreign keys (our composite tenant keys included) unless asked per connection.
+def _sqlite_setup(dbapi_connection, connection_record):
+    # SQLite ignores foreign keys (our composite tenant keys included) unless asked per connection,
+    # and knows no Thai order: lists sort Thai text with COLLATE thai (PostgreSQL uses ICU).
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        from app.thai import thai_compare
+
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.create_collation("thai", thai_compare)
 
 
 def create_app(config_object: object | None = None, **overrides) -> Flask:

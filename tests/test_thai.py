@@ -139,3 +139,17 @@ def test_date_field_refuses_ce_year_and_keeps_the_input(th):
     assert not form.validate()
     assert "พุทธศักราช" in form.when.errors[0]
     assert 'value="24/11/2026"' in str(form.when())  # what the clerk typed is not lost
+
+
+def test_lists_sort_thai_names_in_dictionary_order(client_for):
+    """SQLite's and PostgreSQL's plain byte order would put เ/ไ words after ข and ค."""
+    import re
+
+    client = client_for("a.admin")
+    for code, name in [("s-kai", "ไก่ย่าง"), ("s-khuad", "ขวดแก้ว"), ("s-kueak", "เกือกม้า"), ("s-ka", "กาแฟ")]:
+        client.post("/divisions/add", data={"code": code, "name_th": name})
+    html = client.get(
+        "/divisions/list/?_flt_0_code=s-&_oc_DivisionView=name_th&_od_DivisionView=asc&psize_DivisionView=100"
+    ).get_data(as_text=True)
+    found = [n for n in re.findall(r"<td>\s*([^<]+?)\s*</td>", html) if n in ("ไก่ย่าง", "ขวดแก้ว", "เกือกม้า", "กาแฟ")]
+    assert found == ["กาแฟ", "เกือกม้า", "ไก่ย่าง", "ขวดแก้ว"]

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.utils.base import is_column_dotted
+from sqlalchemy import asc, desc
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.tenancy.context import CrossTenantWrite, TenantNotSet
 from app.tenancy.errors import translate_write_error
 
 HIDDEN_COLUMNS = ("tenant", "tenant_id")
+# Thai dictionary order for text columns: ICU on PostgreSQL, our own collation on SQLite (app/__init__.py)
+THAI_COLLATIONS = {"postgresql": "th-TH-x-icu", "sqlite": "thai"}
 
 
 class TenantInterface(SQLAInterface):
@@ -34,6 +38,24 @@ class TenantInterface(SQLAInterface):
         if col_name in self.list_columns and self.is_boolean(col_name):
             return True
         return super().is_nullable(col_name)
+
+    def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None,
+                       bypass_many_to_many=False, add_pk=False):
+        collation = THAI_COLLATIONS.get(self.session.get_bind().dialect.name)
+        if (
+            collation and order_column and not is_column_dotted(order_column)
+            and order_column in self.list_columns and self.is_string(order_column)
+        ):
+            direction = asc if order_direction == "asc" else desc
+            columns = [direction(self.list_columns[order_column].collate(collation))]
+            pk = self.get_pk()
+            if add_pk and pk is not None:
+                columns.append(direction(pk))
+            return query.order_by(*columns)
+        return super().apply_order_by(
+            query, order_column, order_direction, aliases_mapping=aliases_mapping,
+            bypass_many_to_many=bypass_many_to_many, add_pk=add_pk,
+        )
 
     def _coerce_pk(self, value: Any) -> Any:
         """A malformed id is "not found", not a database error."""
