@@ -20,7 +20,7 @@ PYTEST := $(BIN)/python -m pytest -q
 HOST := 127.0.0.1
 PORT := 8080
 
-.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres
+.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps
 
 help:
 	@echo "targets: venv translations messages migrate seed run test test-sqlite test-postgres"
@@ -89,8 +89,19 @@ run: venv translations migrate seed
 
 # --- tests --------------------------------------------------------------------
 
+# Debian's chromium and a Thai font for the browser tests (never a browser downloaded by a test tool).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || [[ -z "$$(fc-list :lang=th 2>/dev/null)" ]]; then \
+	    if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
+	        echo "==> installing Debian's chromium and Thai fonts for the browser tests"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg; \
+	    else \
+	        echo "==> chromium or a Thai font is missing and you are not root: browser tests will be skipped"; \
+	    fi; \
+	fi
+
 # Both suites always run; fail if either failed.
-test: venv translations
+test: venv translations browser-deps
 	@rc=0; \
 	$(MAKE) --no-print-directory test-sqlite || rc=1; \
 	$(MAKE) --no-print-directory test-postgres || rc=1; \

@@ -1,0 +1,123 @@
+"""A person's view: log in with Debian's chromium, open the main screens, find no English words from
+Flask-AppBuilder's catalogue, and keep screenshots under test-output/browser/."""
+import importlib.util
+import os
+import re
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD, ROOT, make_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = os.path.join(ROOT, "test-output", "browser")
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason="Debian's chromium is not installed (make test installs it when run as root)",
+)
+
+
+def _fab_phrases() -> set[str]:
+    spec = importlib.util.spec_from_file_location("extract", os.path.join(ROOT, "translations", "extract.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    phrases = set()
+    for message, origin in module.messages():
+        text = message if isinstance(message, str) else message[0]
+        if origin == "flask_appbuilder" and "%" not in text and len(text) >= 4:
+            phrases.add(text.strip())
+    return phrases
+
+
+@pytest.fixture(scope="module")
+def live_server(app, database_url):
+    # a real start-up with CSRF on, as a person meets it
+    live = make_app(database_url, WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, live, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+def _log_in(page, base, username):
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"{username} could not log in"
+
+
+def _english_left(text: str, phrases: set[str]) -> list[str]:
+    return sorted(p for p in phrases if re.search(rf"(?<![\w.]){re.escape(p)}(?![\w.])", text))
+
+
+SCREENS = {
+    "a.admin": ["/", "/divisions/list/", "/divisions/add", "/org-users/list/", "/org-users/add",
+                "/memberships/list/", "/memberships/add", "/grant-log/list/", "/organisation/list/",
+                "/users/userinfo/", "/resetmypassword/form"],
+    "ops": ["/", "/tenants/list/", "/tenants/add", "/users/list/", "/roles/list/", "/tenant-switch-log/list/"],
+}
+# screens whose data are FAB's technical permission and view names (identifiers, not interface words)
+DATA_IS_IDENTIFIERS = {"/roles/list/"}
+
+
+@pytest.mark.parametrize("username", sorted(SCREENS))
+def test_main_screens_are_thai(live_server, browser, username, tenant_a):
+    os.makedirs(OUTPUT, exist_ok=True)
+    phrases = _fab_phrases()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+    page = context.new_page()
+    page.goto(f"{live_server}/login/")
+    page.screenshot(path=os.path.join(OUTPUT, "login.png"), full_page=True)
+    assert not _english_left(page.inner_text("body"), phrases)
+    _log_in(page, live_server, username)
+    problems = {}
+    for path in SCREENS[username]:
+        response = page.goto(live_server + path)
+        assert response.status == 200, (path, response.status)
+        name = f"{username}{path.replace('/', '_')}".strip("_")
+        page.screenshot(path=os.path.join(OUTPUT, f"{name}.png"), full_page=True)
+        # the visible text plus the labels of buttons and the search/filter menus
+        text = page.inner_text("body") + " " + " ".join(
+            page.eval_on_selector_all("[title], option, input[type=submit]",
+                                      "els => els.map(e => e.title || e.textContent || e.value)")
+        )
+        left = _english_left(text, phrases) if path not in DATA_IS_IDENTIFIERS else []
+        if left:
+            problems[path] = left
+    context.close()
+    assert not problems, problems
+
+
+def test_operator_enters_an_organisation_in_the_browser(live_server, browser, tenant_a):
+    page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    _log_in(page, live_server, "ops")
+    page.goto(f"{live_server}/tenants/show/{tenant_a.id}")
+    page.click("text=เข้าทำงานในองค์กรนี้")
+    page.click("button:has-text('เข้าทำงานในองค์กร')")
+    page.wait_for_load_state()
+    assert "/divisions/list" in page.url
+    assert "กองลับเฉพาะเอ" in page.inner_text("body")
+    page.screenshot(path=os.path.join(OUTPUT, "ops-inside-tenant-phone.png"), full_page=True)
+    page.click("button:has-text('ออกจากองค์กร')")
+    page.wait_for_load_state()
+    assert "/tenants/list" in page.url
