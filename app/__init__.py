@@ -59,6 +59,7 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
 
+    _register_template_filters(app)
     from app.tenancy import web
 
     web.init_app(app)
@@ -66,6 +67,17 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _register_template_filters(app: Flask) -> None:
+    """{{ d|thai_date }}, {{ d|thai_date('long') }}, {{ t|thai_datetime }}, {{ x|baht }}, {{ x|baht_text }}."""
+    from app import thai
+
+    app.add_template_filter(thai.format_date, "thai_date")
+    app.add_template_filter(thai.format_datetime, "thai_datetime")
+    app.add_template_filter(thai.format_baht, "baht")
+    app.add_template_filter(thai.baht_text, "baht_text")
+    app.add_template_filter(thai.thai_digits, "thai_digits")
 
 
 def _migrations_dir() -> str:

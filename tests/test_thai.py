@@ -1,4 +1,5 @@
 """พ.ศ. dates in and out, fiscal years, baht, Thai digits and order."""
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -153,3 +154,19 @@ def test_lists_sort_thai_names_in_dictionary_order(client_for):
     ).get_data(as_text=True)
     found = [n for n in re.findall(r"<td>\s*([^<]+?)\s*</td>", html) if n in ("ไก่ย่าง", "ขวดแก้ว", "เกือกม้า", "กาแฟ")]
     assert found == ["กาแฟ", "เกือกม้า", "ไก่ย่าง", "ขวดแก้ว"]
+
+
+def test_rest_api_keeps_iso_ce_dates(client_for):
+    row = client_for("a.admin").get("/api/v1/membership/").get_json()["result"][0]
+    assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?", row["created_at"]), row["created_at"]
+
+
+def test_template_filters(app):
+    from flask import render_template_string
+
+    with app.test_request_context():
+        out = render_template_string(
+            "{{ d|thai_date('long') }} | {{ x|baht }} | {{ x|baht_text }} | {{ '2569'|thai_digits }}",
+            d=date(2026, 11, 24), x=Decimal("1234.50"),
+        )
+    assert out == "24 พฤศจิกายน 2569 | 1,234.50 บาท | หนึ่งพันสองร้อยสามสิบสี่บาทห้าสิบสตางค์ | ๒๕๖๙"

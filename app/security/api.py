@@ -26,7 +26,9 @@ class MembershipApi(TenantModelApi):
     resource_name = "membership"
     datamodel = TenantInterface(Membership)
     allow_browser_login = True
-    list_columns = ["id", "user.id", "user.username", "division.id", "division.code", "role.id", "role.code"]
+    list_columns = [
+        "id", "user.id", "user.username", "division.id", "division.code", "role.id", "role.code", "created_at",
+    ]
     show_columns = list_columns
     add_columns = ["user", "division", "role"]
     edit_columns = add_columns
