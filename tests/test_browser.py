@@ -121,3 +121,29 @@ def test_operator_enters_an_organisation_in_the_browser(live_server, browser, te
     page.click("button:has-text('ออกจากองค์กร')")
     page.wait_for_load_state()
     assert "/tenants/list" in page.url
+
+
+def test_thai_calendar_picks_a_be_date(browser, app):
+    """The date box's calendar shows Thai months and พ.ศ. years and fills in dd/mm/พ.ศ."""
+    from datetime import date
+
+    from wtforms import Form
+
+    from app.thai_forms import ThaiDateField
+
+    class F(Form):
+        when = ThaiDateField("when")
+
+    with app.test_request_context():
+        widget = str(F(data={"when": date(2024, 2, 10)}).when())
+    with open(os.path.join(ROOT, "app", "static", "thongthin", "thai-date.js"), encoding="utf-8") as fh:
+        script = fh.read()
+    page = browser.new_page()
+    page.set_content(f"<html><body><form>{widget}</form><script>{script}</script></body></html>")
+    page.focus("input.thai-date")
+    picker = page.locator(".thai-date-picker")
+    assert "กุมภาพันธ์ 2567" in picker.inner_text()
+    picker.locator("button[data-step='1']").click()
+    assert "มีนาคม 2567" in picker.inner_text()
+    picker.locator("a[data-day='29']").click()
+    assert page.input_value("input.thai-date") == "29/03/2567"

@@ -170,3 +170,26 @@ def test_template_filters(app):
             d=date(2026, 11, 24), x=Decimal("1234.50"),
         )
     assert out == "24 พฤศจิกายน 2569 | 1,234.50 บาท | หนึ่งพันสองร้อยสามสิบสี่บาทห้าสิบสตางค์ | ๒๕๖๙"
+
+
+def test_every_date_column_in_a_generated_form_gets_the_be_field(app):
+    from sqlalchemy import Date, Integer
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    from app.tenancy.fab import _thai_date_fields
+    from app.tenancy.interface import TenantInterface
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Permit(Base):
+        __tablename__ = "permit_example"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        issued_on: Mapped[date] = mapped_column(Date, nullable=False)
+        expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    with app.app_context():
+        fields = _thai_date_fields(TenantInterface(Permit), ["issued_on", "expires_on"], {"issued_on": "ออกเมื่อ"})
+    assert set(fields) == {"issued_on", "expires_on"}
+    assert all(f.field_class is ThaiDateField for f in fields.values())
+    assert fields["issued_on"].args[0] == "ออกเมื่อ"

@@ -10,6 +10,8 @@
     return isNaN(d.getTime()) ? null : d;
   }
   function attach(input) {
+    if (input.getAttribute("data-thai-date-ready")) { return; }
+    input.setAttribute("data-thai-date-ready", "1");
     var months = (input.getAttribute("data-months") || "").split("|");
     var box = document.createElement("div");
     box.className = "thai-date-picker dropdown-menu";
@@ -51,7 +53,6 @@
     input.addEventListener("focus", function () { shown = parse(input.value) || shown; render(); box.style.display = "block"; });
     input.addEventListener("blur", function () { box.style.display = "none"; });
   }
-  document.addEventListener("DOMContentLoaded", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("input.thai-date"), attach);
-  });
+  function attachAll() { Array.prototype.forEach.call(document.querySelectorAll("input.thai-date"), attach); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", attachAll); } else { attachAll(); }
 })();
