@@ -193,3 +193,19 @@ def test_every_date_column_in_a_generated_form_gets_the_be_field(app):
     assert set(fields) == {"issued_on", "expires_on"}
     assert all(f.field_class is ThaiDateField for f in fields.values())
     assert fields["issued_on"].args[0] == "ออกเมื่อ"
+
+
+def test_date_search_filters_read_be_and_iso_never_ce_as_be(client_for):
+    today = thai.today_bangkok()
+    client = client_for("a.admin")
+    be = thai.format_date_input(today)
+    html = client.get(f"/grant-log/list/?_flt_0_at={be}").get_data(as_text=True)
+    assert "/grant-log/show/" in html, "today's grants are found by a พ.ศ. date"
+    # the same digits read as C.E. would be a date 543 years away: nothing is found
+    ce = f"{today.day:02d}/{today.month:02d}/{today.year}"
+    html = client.get(f"/grant-log/list/?_flt_0_at={ce}").get_data(as_text=True)
+    assert "/grant-log/show/" not in html
+    html = client.get("/grant-log/list/?_flt_0_at=not-a-date").get_data(as_text=True)
+    assert "/grant-log/show/" not in html
+    # the search form offers the Thai date box for that column
+    assert "thai-date" in client.get("/grant-log/list/").get_data(as_text=True)

@@ -125,7 +125,7 @@ class GrantLogView(TenantModelView):
     list_title = _l("Grant and revoke log")
     show_title = _l("Grant or revoke")
     list_columns = ["at", "action", "actor_username", "subject_username", "division_name", "role_name"]
-    search_columns = ["action", "actor_username", "subject_username", "division_code", "role_name"]
+    search_columns = ["at", "action", "actor_username", "subject_username", "division_code", "role_name"]
     show_columns = list_columns + ["division_code"]
     base_order = ("at", "desc")
     base_permissions = ["can_list", "can_show"]

@@ -69,16 +69,19 @@ def _rison_parses(value: str | None) -> bool:
         return False
 
 
-def _thai_date_fields(datamodel: TenantInterface, columns, labels) -> dict:
-    """Every date column in a form is typed and shown in พ.ศ. (FAB's own picker is C.E. only)."""
+def _thai_date_fields(datamodel: TenantInterface, columns, labels, search: bool = False) -> dict:
+    """Every date column in a form or search is typed and shown in พ.ศ. (FAB's picker is C.E. only)."""
     from wtforms.validators import DataRequired, Optional
 
     from app.thai_forms import ThaiDateField
 
     fields = {}
     for name in columns or []:
-        if name in datamodel.list_columns and datamodel.is_date(name):
-            required = not datamodel.is_nullable(name)
+        is_date = name in datamodel.list_columns and (
+            datamodel.is_date(name) or (search and datamodel.is_datetime(name))
+        )
+        if is_date:
+            required = not search and not datamodel.is_nullable(name)
             fields[name] = ThaiDateField(
                 (labels or {}).get(name, name), validators=[DataRequired() if required else Optional()]
             )
@@ -97,6 +100,10 @@ class TenantModelView(ModelView):
         self.edit_form_extra_fields = {
             **_thai_date_fields(self.datamodel, self.edit_columns, self.label_columns),
             **(self.edit_form_extra_fields or {}),
+        }
+        self.search_form_extra_fields = {
+            **_thai_date_fields(self.datamodel, self.search_columns, self.label_columns, search=True),
+            **(self.search_form_extra_fields or {}),
         }
         super().__init__(*args, **kwargs)
         _assert_no_tenant_column(self)

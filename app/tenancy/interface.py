@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.tenancy.context import CrossTenantWrite, TenantNotSet
 from app.tenancy.errors import translate_write_error
+from app.tenancy.filters import ThaiFilterConverter
 
 HIDDEN_COLUMNS = ("tenant", "tenant_id")
 # Thai dictionary order for text columns: ICU on PostgreSQL, our own collation on SQLite (app/__init__.py)
@@ -18,6 +19,7 @@ THAI_COLLATIONS = {"postgresql": "th-TH-x-icu", "sqlite": "thai"}
 
 
 class TenantInterface(SQLAInterface):
+    filter_converter_class = ThaiFilterConverter
     def _visible(self, columns: list[str]) -> list[str]:
         return [c for c in columns if c not in HIDDEN_COLUMNS]
 

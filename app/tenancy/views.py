@@ -124,7 +124,7 @@ class TenantSwitchLogView(TenantModelView):
     list_title = _l("Organisation switch log")
     show_title = _l("Organisation switch")
     list_columns = ["at", "operator_username", "organisation", "action", "remote_addr"]
-    search_columns = ["operator_username", "organisation", "action"]
+    search_columns = ["at", "operator_username", "organisation", "action"]
     show_columns = list_columns
     label_columns = {
         "at": _l("When"),
