@@ -103,6 +103,9 @@ def run_migrations_online():
             # copy's DROP TABLE fails on a populated database. Off for the migration, checked after it.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+        if sqlite:
+            # pysqlite can run DDL inside a transaction: a failed migration then leaves nothing half-done
+            conf_args.setdefault("transactional_ddl", True)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
