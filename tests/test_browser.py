@@ -147,3 +147,24 @@ def test_thai_calendar_picks_a_be_date(browser, app):
     assert "มีนาคม 2567" in picker.inner_text()
     picker.locator("a[data-day='29']").click()
     assert page.input_value("input.thai-date") == "29/03/2567"
+
+
+def test_search_by_a_day_picked_from_the_thai_calendar(live_server, browser, tenant_a):
+    from app.thai import today_bangkok
+
+    today = today_bangkok()
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _log_in(page, live_server, "a.admin")
+    page.goto(f"{live_server}/grant-log/list/")
+    page.click("text=ค้นหา")
+    page.click("text=เพิ่มตัวกรอง")
+    page.locator("a.filter[name=at]").first.click()
+    box = page.locator("input.thai-date").last
+    box.click()
+    page.locator(f".thai-date-picker a[data-day='{today.day}']").first.click()
+    assert box.input_value() == f"{today.day:02d}/{today.month:02d}/{today.year + 543}"
+    page.click("button:has-text('ค้นหา')")
+    page.wait_for_load_state()
+    assert "_flt_0_at=" in page.url
+    assert page.locator("a[href*='/grant-log/show/']").count() > 0
+    page.screenshot(path=os.path.join(OUTPUT, "grant-log-search-by-day.png"), full_page=True)

@@ -128,6 +128,10 @@ class GrantLogView(TenantModelView):
     search_columns = ["at", "action", "actor_username", "subject_username", "division_code", "role_name"]
     show_columns = list_columns + ["division_code"]
     base_order = ("at", "desc")
+    formatters_columns = {
+        "action": lambda value: {"grant": _("Granted"), "revoke": _("Revoked")}.get(value, value),
+        "actor_username": lambda value: _("configuration seed") if value == "seed" else value,
+    }
     base_permissions = ["can_list", "can_show"]
     label_columns = {
         "at": _l("When"),

@@ -126,6 +126,9 @@ class TenantSwitchLogView(TenantModelView):
     list_columns = ["at", "operator_username", "organisation", "action", "remote_addr"]
     search_columns = ["at", "operator_username", "organisation", "action"]
     show_columns = list_columns
+    formatters_columns = {
+        "action": lambda value: {"enter": _("Entered"), "leave": _("Left")}.get(value, value),
+    }
     label_columns = {
         "at": _l("When"),
         "operator_username": _l("Operator"),

@@ -53,6 +53,12 @@
     input.addEventListener("focus", function () { shown = parse(input.value) || shown; render(); box.style.display = "block"; });
     input.addEventListener("blur", function () { box.style.display = "none"; });
   }
-  function attachAll() { Array.prototype.forEach.call(document.querySelectorAll("input.thai-date"), attach); }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", attachAll); } else { attachAll(); }
+  // Also for date boxes added later (FAB's search filters are added on demand): attach on first focus.
+  document.addEventListener("focusin", function (e) {
+    var t = e.target;
+    if (t && t.classList && t.classList.contains("thai-date") && !t.getAttribute("data-thai-date-ready")) {
+      attach(t);
+      t.dispatchEvent(new Event("focus"));
+    }
+  });
 })();
