@@ -109,3 +109,16 @@ def marshmallow_validator(kind: str) -> Callable[[str], None]:
             raise marshmallow.ValidationError(str(MESSAGES[kind]))
 
     return validate
+
+
+def ce_date(value) -> None:
+    """marshmallow: the REST API speaks ISO 8601 C.E.; a พ.ศ. year sent by mistake (2569-11-24) is refused
+    rather than stored 543 years in the future."""
+    from datetime import date, datetime
+
+    year = value.year if isinstance(value, (date, datetime)) else None
+    if year is not None and year >= 2400:
+        raise marshmallow.ValidationError(str(_l(
+            "The API takes C.E. dates (ISO 8601, e.g. 2026-11-24); %(year)d looks like a B.E. year.",
+            year=year,
+        )))

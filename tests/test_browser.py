@@ -74,6 +74,9 @@ SCREENS = {
     "a.admin": ["/", "/divisions/list/", "/divisions/add", "/org-users/list/", "/org-users/add",
                 "/memberships/list/", "/memberships/add", "/grant-log/list/", "/organisation/list/",
                 "/users/userinfo/", "/resetmypassword/form"],
+    "a.manager": ["/", "/org-users/list/", "/memberships/list/", "/memberships/add", "/grant-log/list/"],
+    "a.mayor": ["/", "/divisions/list/", "/org-users/list/", "/memberships/list/", "/grant-log/list/"],
+    "a.officer": ["/", "/divisions/list/", "/users/userinfo/"],
     "ops": ["/", "/tenants/list/", "/tenants/add", "/users/list/", "/roles/list/", "/tenant-switch-log/list/"],
 }
 # screens whose data are FAB's technical permission and view names (identifiers, not interface words)

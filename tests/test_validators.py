@@ -48,3 +48,13 @@ def test_form_and_schema_refuse_the_same_input_with_the_same_message(app):
         ]
         assert F(MultiDict({"pid": "1101700203450"})).validate()
         assert S().load({"pid": "1101700203450"}) == {"pid": "1101700203450"}
+
+
+def test_api_dates_refuse_be_years(app):
+    from datetime import date
+
+    with app.test_request_context():
+        v.ce_date(date(2026, 11, 24))
+        with pytest.raises(marshmallow.ValidationError) as error:
+            v.ce_date(date(2569, 11, 24))
+    assert "2569" in str(error.value)

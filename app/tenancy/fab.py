@@ -265,6 +265,15 @@ class TenantModelApi(ModelRestApi):
     model2schemaconverter = TenantSchemaConverter
 
     def __init__(self, *args, **kwargs):
+        from app.validators import ce_date
+
+        dates = {
+            name: ce_date
+            for name in set(self.add_columns or []) | set(self.edit_columns or [])
+            if name in self.datamodel.list_columns
+            and (self.datamodel.is_date(name) or self.datamodel.is_datetime(name))
+        }
+        self.validators_columns = {**dates, **(self.validators_columns or {})}
         super().__init__(*args, **kwargs)
         _assert_no_tenant_column(self)
 
