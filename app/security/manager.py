@@ -30,6 +30,17 @@ class TenantSecurityManager(SecurityManager):
             view.datamodel = TenantInterface(view.datamodel.obj)
         if self.userstatschartview:
             self.userstatschartview.datamodel = TenantInterface(self.user_model)
+        from app import thai
+        from app.security.services import role_names
+
+        self.userdbmodelview.formatters_columns = {
+            "active": thai.format_bool,
+            "roles": role_names,
+            "groups": lambda groups: ", ".join(str(g) for g in groups or []) or "-",
+            "last_login": thai.format_datetime,
+            "created_on": thai.format_datetime,
+            "changed_on": thai.format_datetime,
+        }
 
     def auth_user_db(self, username, password):
         user = super().auth_user_db(username, password)

@@ -174,3 +174,22 @@ def reset_password(actor: User, user: User) -> str:
     )
     db.session.commit()
     return password
+
+
+def role_names(roles) -> str:
+    """FAB roles shown by their template's name in the user's language (one query per request)."""
+    from flask import g
+
+    from app.tenancy.models import localized
+
+    names = g.get("_role_template_names")
+    if names is None:
+        names = {
+            code: (th, en)
+            for code, th, en in db.session.execute(
+                select(RoleTemplate.code, RoleTemplate.name_th, RoleTemplate.name_en)
+            )
+        }
+        g._role_template_names = names
+    labels = [localized(*names[r.name]) if r.name in names else r.name for r in roles or []]
+    return ", ".join(labels) or "-"

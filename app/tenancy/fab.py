@@ -69,6 +69,17 @@ def _rison_parses(value: str | None) -> bool:
         return False
 
 
+def _label_blank_choices(*forms) -> None:
+    """FAB's optional dropdowns show their blank choice as "__None": show a dash instead."""
+    from flask_appbuilder.fields import QuerySelectField
+    from wtforms.fields.core import UnboundField
+
+    for form in forms:
+        for value in vars(form).values():
+            if isinstance(value, UnboundField) and issubclass(value.field_class, QuerySelectField):
+                value.kwargs["blank_text"] = "—"
+
+
 def _thai_date_fields(datamodel: TenantInterface, columns, labels, search: bool = False) -> dict:
     """Every date column in a form or search is typed and shown in พ.ศ. (FAB's picker is C.E. only)."""
     from wtforms.validators import DataRequired, Optional
@@ -107,6 +118,7 @@ class TenantModelView(ModelView):
         }
         super().__init__(*args, **kwargs)
         _assert_no_tenant_column(self)
+        _label_blank_choices(self.add_form, self.edit_form)
 
     def _rollback(self) -> None:
         db.session.rollback()
