@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_appbuilder.security.sqla.models import Role, User
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -107,13 +108,14 @@ class Applier:
                     for perm in perms:
                         pv = existing_pvs.get((perm, view))
                         if pv is None:
-                            self.error(seed, f"roles[{i}].permissions.{view}", f"unknown permission {perm!r} on {view!r}")
+                            self.error(seed, f"roles[{i}].permissions.{view}",
+                                       _("Unknown permission %(perm)r on %(view)r.", perm=perm, view=view))
                         else:
                             wanted.add(pv)
                 for j, menu in enumerate(spec["menus"]):
                     pv = existing_pvs.get(("menu_access", menu))
                     if pv is None:
-                        self.error(seed, f"roles[{i}].menus[{j}]", f"unknown menu {menu!r}")
+                        self.error(seed, f"roles[{i}].menus[{j}]", _("Unknown menu %(menu)r.", menu=menu))
                     else:
                         wanted.add(pv)
             changed = []
@@ -143,13 +145,14 @@ class Applier:
         user = self.session.scalar(select(User).where(User.username == spec["username"]))
         tenant_id = tenant.id if tenant is not None else None
         if user is not None and user.tenant_id != tenant_id:
-            self.error(seed, f"{path}.username", f"{spec['username']!r} already belongs to another organisation")
+            self.error(seed, f"{path}.username", _("%(username)r already belongs to another organisation.",
+                                                   username=spec["username"]))
             return None
         other = self.session.scalar(
             select(User).where(User.email == spec["email"], User.username != spec["username"])
         )
         if other is not None:
-            self.error(seed, f"{path}.email", f"{spec['email']!r} is already used by another user")
+            self.error(seed, f"{path}.email", _("%(email)r is already used by another user.", email=spec["email"]))
             return None
         password = spec.get("password")
         if password:
@@ -185,7 +188,7 @@ class Applier:
             if user is None:
                 continue
             if admin is None:
-                self.error(seed, f"users[{i}]", "apply seeds/platform/roles.yaml first")
+                self.error(seed, f"users[{i}]", _("Apply seeds/platform/roles.yaml first."))
             elif admin not in (user.roles or []):
                 user.roles = list(user.roles or []) + [admin]
                 self.plan.changes.append(Change("create", "grant", f"{spec['username']} -> {admin.name}"))
@@ -197,13 +200,13 @@ class Applier:
         spec = seed.data["tenant"]
         ttype = self.session.get(TenantType, spec["type"])
         if ttype is None:
-            self.error(seed, "tenant.type", f"unknown tenant type {spec['type']!r}")
+            self.error(seed, "tenant.type", _("Unknown organisation type %(type)r.", type=spec["type"]))
             return
         parent = None
         if spec.get("parent"):
             parent = self.session.scalar(select(Tenant).where(Tenant.dla_code == spec["parent"]))
             if parent is None:
-                self.error(seed, "tenant.parent", f"no organisation with DLA code {spec['parent']!r}")
+                self.error(seed, "tenant.parent", _("No organisation has DLA code %(code)r.", code=spec["parent"]))
                 return
         tenant = self.session.scalar(select(Tenant).where(Tenant.dla_code == spec["dla_code"]))
         created = tenant is None
@@ -226,7 +229,7 @@ class Applier:
         seen = set()
         for i, d in enumerate(seed.data["divisions"]):
             if d["code"] in seen:
-                self.error(seed, f"divisions[{i}].code", f"duplicate division code {d['code']!r}")
+                self.error(seed, f"divisions[{i}].code", _("Duplicate division code %(code)r.", code=d["code"]))
                 continue
             seen.add(d["code"])
             specs[d["code"]] = (f"divisions[{i}]", {k: d[k] for k in ("name_th", "name_en", "active")})
@@ -248,21 +251,23 @@ class Applier:
         usernames = set()
         for i, u in enumerate(seed.data["users"]):
             if u["username"] in usernames:
-                self.error(seed, f"users[{i}].username", f"duplicate username {u['username']!r}")
+                self.error(seed, f"users[{i}].username", _("Duplicate username %(username)r.", username=u["username"]))
                 continue
             usernames.add(u["username"])
             # check references before touching the user
             bad = False
             for j, m in enumerate(u["memberships"]):
                 if m["division"] not in divisions:
-                    self.error(seed, f"users[{i}].memberships[{j}].division", f"unknown division {m['division']!r}")
+                    self.error(seed, f"users[{i}].memberships[{j}].division",
+                               _("Unknown division %(code)r.", code=m["division"]))
                     bad = True
                 template = templates.get(m["role"])
                 if template is None:
-                    self.error(seed, f"users[{i}].memberships[{j}].role", f"unknown role {m['role']!r}")
+                    self.error(seed, f"users[{i}].memberships[{j}].role", _("Unknown role %(role)r.", role=m["role"]))
                     bad = True
                 elif template.platform:
-                    self.error(seed, f"users[{i}].memberships[{j}].role", f"{m['role']!r} is a platform role")
+                    self.error(seed, f"users[{i}].memberships[{j}].role",
+                               _("%(role)r is a platform role, not for an organisation.", role=m["role"]))
                     bad = True
             if bad:
                 continue

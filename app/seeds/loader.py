@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from app.seeds.schemas import FILE_SCHEMAS, KIND_ORDER
@@ -18,7 +19,8 @@ class SeedError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.path or '(file)'}: {self.message}"
+        where = self.path or _("(the whole file)")
+        return f"{self.file}: {where}: {self.message}"
 
 
 @dataclass
@@ -46,8 +48,8 @@ def flatten_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
             else:
                 path = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_errors(value, path))
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out.extend((prefix, m) for m in messages)
+    elif isinstance(messages, list) and all(not isinstance(m, (dict, list)) for m in messages):
+        out.extend((prefix, str(m)) for m in messages)
     elif isinstance(messages, list):
         for item in messages:
             out.extend(flatten_errors(item, prefix))
@@ -76,21 +78,24 @@ def load(paths: list[str]) -> LoadResult:
             with open(path, encoding="utf-8") as fh:
                 raw = yaml.safe_load(fh)
         except FileNotFoundError:
-            result.errors.append(SeedError(path, "", "file not found"))
+            result.errors.append(SeedError(path, "", _("File not found.")))
             continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            result.errors.append(SeedError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}"))
+            where = _("line %(line)d, column %(column)d", line=mark.line + 1, column=mark.column + 1) if mark else ""
+            result.errors.append(
+                SeedError(path, where, _("Not valid YAML: %(problem)s", problem=getattr(exc, "problem", exc)))
+            )
             continue
         if not isinstance(raw, dict):
-            result.errors.append(SeedError(path, "", "must be a mapping with a 'kind' key"))
+            result.errors.append(SeedError(path, "", _("Must be a mapping with a 'kind' key.")))
             continue
         kind = raw.get("kind")
         schema_cls = FILE_SCHEMAS.get(kind)
         if schema_cls is None:
             result.errors.append(
-                SeedError(path, "kind", f"must be one of {', '.join(KIND_ORDER)} (got {kind!r})")
+                SeedError(path, "kind", _("Must be one of %(kinds)s (got %(kind)r).",
+                                          kinds=", ".join(KIND_ORDER), kind=kind))
             )
             continue
         try:

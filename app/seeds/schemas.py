@@ -1,30 +1,76 @@
 """Marshmallow schemas for the YAML configuration seeds. Unknown keys are errors, never dropped."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import RAISE, Schema, validate
+from marshmallow import fields as mf
 
-CODE = validate.Regexp(r"^[a-z][a-z0-9_-]{0,31}$", error="must be lower-case letters, digits, - or _")
-DLA_CODE = validate.Regexp(r"^\d{7}$", error="must be the 7-digit DLA code")
-USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="3-64 letters, digits or . _ @ -")
+# Messages are lazy: the CLI prints them in the operator's language (Thai by default).
+CODE = validate.Regexp(
+    r"^[a-z][a-z0-9_-]{0,31}$", error=_l("Must be lower-case English letters, digits, - or _ (e.g. finance).")
+)
+DLA_CODE = validate.Regexp(r"^\d{7}$", error=_l("Must be the 7-digit DLA code."))
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9_.@-]{3,64}$", error=_l("Must be 3-64 English letters, digits or . _ @ -.")
+)
+
+
+def _length(min=None, max=None):
+    return validate.Length(min=min, max=max, error=_l("Must be {min} to {max} characters long."))
+
+
+_COMMON = {
+    "required": _l("Missing: this value is required."),
+    "null": _l("Must not be empty."),
+    "validator_failed": _l("Invalid value."),
+}
+
+
+class fields:  # noqa: N801 (a namespace of marshmallow fields with translatable messages)
+    class String(mf.String):
+        default_error_messages = {**_COMMON, "invalid": _l("Must be text.")}
+
+    class Integer(mf.Integer):
+        default_error_messages = {**_COMMON, "invalid": _l("Must be a whole number.")}
+
+    class Boolean(mf.Boolean):
+        default_error_messages = {**_COMMON, "invalid": _l("Must be true or false.")}
+
+    class Email(mf.Email):
+        default_error_messages = {**_COMMON, "invalid": _l("Not a valid email address.")}
+
+    class List(mf.List):
+        default_error_messages = {**_COMMON, "invalid": _l("Must be a list.")}
+
+    class Dict(mf.Dict):
+        default_error_messages = {**_COMMON, "invalid": _l("Must be a mapping (key: value).")}
+
+    class Nested(mf.Nested):
+        default_error_messages = {**_COMMON, "type": _l("Must be a mapping (key: value).")}
 
 
 class Strict(Schema):
+    error_messages = {
+        "unknown": _l("Unknown field: a typo, or not used here."),
+        "type": _l("Must be a mapping (key: value)."),
+    }
+
     class Meta:
         unknown = RAISE
 
 
 class DivisionSpec(Strict):
     code = fields.String(required=True, validate=CODE)
-    name_th = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    name_en = fields.String(load_default="", validate=validate.Length(max=200))
+    name_th = fields.String(required=True, validate=_length(1, 200))
+    name_en = fields.String(load_default="", validate=_length(0, 200))
     active = fields.Boolean(load_default=True)
 
 
 class TenantTypeSpec(Strict):
     code = fields.String(required=True, validate=CODE)
-    name_th = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    short_th = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name_th = fields.String(required=True, validate=_length(1, 120))
+    name_en = fields.String(required=True, validate=_length(1, 120))
+    short_th = fields.String(required=True, validate=_length(1, 40))
     executive_title_th = fields.String(required=True)
     executive_title_en = fields.String(required=True)
     clerk_title_th = fields.String(required=True)
@@ -33,15 +79,17 @@ class TenantTypeSpec(Strict):
 
 
 class TenantTypesFile(Strict):
-    kind = fields.String(required=True, validate=validate.Equal("tenant_types"))
+    kind = fields.String(required=True, validate=validate.Equal("tenant_types", error=_l("Must be {other}.")))
     tenant_types = fields.List(fields.Nested(TenantTypeSpec), required=True)
 
 
 class RoleSpec(Strict):
     code = fields.String(required=True, validate=CODE)
-    name_th = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    level = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+    name_th = fields.String(required=True, validate=_length(1, 120))
+    name_en = fields.String(required=True, validate=_length(1, 120))
+    level = fields.Integer(
+        required=True, validate=validate.Range(min=0, max=1000, error=_l("Must be between {min} and {max}."))
+    )
     grantable = fields.Boolean(load_default=False)
     platform = fields.Boolean(load_default=False)
     whole_tenant = fields.Boolean(load_default=False)
@@ -54,7 +102,7 @@ class RoleSpec(Strict):
 
 
 class RolesFile(Strict):
-    kind = fields.String(required=True, validate=validate.Equal("roles"))
+    kind = fields.String(required=True, validate=validate.Equal("roles", error=_l("Must be {other}.")))
     roles = fields.List(fields.Nested(RoleSpec), required=True)
 
 
@@ -65,8 +113,8 @@ class MembershipSpec(Strict):
 
 class UserSpec(Strict):
     username = fields.String(required=True, validate=USERNAME)
-    first_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    last_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    first_name = fields.String(required=True, validate=_length(1, 64))
+    last_name = fields.String(required=True, validate=_length(1, 64))
     email = fields.Email(required=True)
     password = fields.String(load_default=None)
     active = fields.Boolean(load_default=True)
@@ -74,29 +122,31 @@ class UserSpec(Strict):
 
 
 class OperatorSpec(UserSpec):
-    memberships = fields.List(fields.Nested(MembershipSpec), validate=validate.Length(max=0),
-                              load_default=list)
+    memberships = fields.List(
+        fields.Nested(MembershipSpec), load_default=list,
+        validate=validate.Length(max=0, error=_l("Platform operators belong to no division.")),
+    )
 
 
 class TenantSpec(Strict):
     dla_code = fields.String(required=True, validate=DLA_CODE)
     type = fields.String(required=True, validate=CODE)
-    name_th = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    province = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name_th = fields.String(required=True, validate=_length(1, 200))
+    name_en = fields.String(required=True, validate=_length(1, 200))
+    province = fields.String(required=True, validate=_length(1, 100))
     parent = fields.String(load_default=None, validate=DLA_CODE)
     active = fields.Boolean(load_default=True)
 
 
 class TenantFile(Strict):
-    kind = fields.String(required=True, validate=validate.Equal("tenant"))
+    kind = fields.String(required=True, validate=validate.Equal("tenant", error=_l("Must be {other}.")))
     tenant = fields.Nested(TenantSpec, required=True)
     divisions = fields.List(fields.Nested(DivisionSpec), load_default=list)
     users = fields.List(fields.Nested(UserSpec), load_default=list)
 
 
 class OperatorsFile(Strict):
-    kind = fields.String(required=True, validate=validate.Equal("operators"))
+    kind = fields.String(required=True, validate=validate.Equal("operators", error=_l("Must be {other}.")))
     users = fields.List(fields.Nested(OperatorSpec), required=True)
 
 

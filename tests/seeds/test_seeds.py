@@ -24,8 +24,8 @@ def snapshot(app):
         return counts, names
 
 
-def run(app, *args):
-    result = app.test_cli_runner().invoke(args=["seed", "apply", *args])
+def run(app, *args, lang="en"):
+    result = app.test_cli_runner().invoke(args=["seed", "apply", *args, "--lang", lang])
     return result.exit_code, result.output
 
 
@@ -55,13 +55,13 @@ def test_dry_run_writes_nothing_and_apply_is_idempotent(app, tmp_path):
     code, output = run(app, path, "--dry-run")
     assert code == 0, output
     assert "create    tenant       1000077" in output and "Nothing was written" in output
-    assert "new password" not in output
+    assert "New password" not in output
     assert snapshot(app) == before
 
     code, output = run(app, PLATFORM, path)
     assert code == 0, output
     assert "Applied:" in output
-    assert "new password for trial.admin:" in output  # generated, shown once
+    assert "New password for trial.admin:" in output  # generated, shown once
     after = snapshot(app)
     assert after[0]["Tenant"] == before[0]["Tenant"] + 1
     assert after[0]["Division"] == before[0]["Division"] + 5  # 4 standard + welfare
@@ -72,7 +72,7 @@ def test_dry_run_writes_nothing_and_apply_is_idempotent(app, tmp_path):
     code, output = run(app, PLATFORM, path)
     assert code == 0, output
     assert output.startswith("Nothing to change")
-    assert "new password" not in output
+    assert "New password" not in output
     assert snapshot(app) == after
 
 
@@ -89,53 +89,53 @@ def test_update_is_reported_per_field(app, tmp_path):
 
 INVALID = {
     "yaml syntax": ("kind: tenant\ntenant: [unclosed\n", "line"),
-    "unknown kind": ("kind: planet\n", "kind: must be one of"),
+    "unknown kind": ("kind: planet\n", "kind: Must be one of"),
     "missing field": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_en: X, province: P}\n',
-        "tenant.name_th: Missing data for required field.",
+        "tenant.name_th: Missing: this value is required.",
     ),
     "unknown field": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P, mayor: x}\n',
-        "tenant.mayor: Unknown field.",
+        "tenant.mayor: Unknown field: a typo, or not used here.",
     ),
     "bad division code": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
         "divisions:\n  - {code: ok, name_th: ก}\n  - {code: ok2, name_th: ข}\n  - {code: ok3, name_th: ค}\n"
         "  - {code: Bad Code!, name_th: ง}\n",
-        "divisions[3].code: must be lower-case",
+        "divisions[3].code: Must be lower-case",
     ),
     "bad dla code": (
         'kind: tenant\ntenant: {dla_code: "12", type: sao, name_th: X, name_en: X, province: P}\n',
-        "tenant.dla_code: must be the 7-digit DLA code",
+        "tenant.dla_code: Must be the 7-digit DLA code.",
     ),
     "wrong type": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P, active: maybe}\n',
-        "tenant.active: Not a valid boolean.",
+        "tenant.active: Must be true or false.",
     ),
     "unknown tenant type": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: county, name_th: X, name_en: X, province: P}\n',
-        "tenant.type: unknown tenant type 'county'",
+        "tenant.type: Unknown organisation type 'county'.",
     ),
     "unknown parent": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P, parent: "9999999"}\n',
-        "tenant.parent: no organisation with DLA code '9999999'",
+        "tenant.parent: No organisation has DLA code '9999999'.",
     ),
     "duplicate division": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
         "divisions:\n  - {code: dup, name_th: ก}\n  - {code: dup, name_th: ข}\n",
-        "divisions[1].code: duplicate division code 'dup'",
+        "divisions[1].code: Duplicate division code 'dup'.",
     ),
     "unknown membership division": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
         "users:\n  - {username: x.user, first_name: ก, last_name: ข, email: x@x.test,\n"
         "     memberships: [{division: nowhere, role: officer}]}\n",
-        "users[0].memberships[0].division: unknown division 'nowhere'",
+        "users[0].memberships[0].division: Unknown division 'nowhere'.",
     ),
     "unknown role": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
         "users:\n  - {username: x.user, first_name: ก, last_name: ข, email: x@x.test,\n"
         "     memberships: [{division: office, role: king}]}\n",
-        "users[0].memberships[0].role: unknown role 'king'",
+        "users[0].memberships[0].role: Unknown role 'king'.",
     ),
     "platform role in tenant": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
@@ -151,11 +151,11 @@ INVALID = {
     "username of another tenant": (
         'kind: tenant\ntenant: {dla_code: "1000080", type: sao, name_th: X, name_en: X, province: P}\n'
         "users:\n  - {username: b.officer, first_name: ก, last_name: ข, email: x@x.test}\n",
-        "users[0].username: 'b.officer' already belongs to another organisation",
+        "users[0].username: 'b.officer' already belongs to another organisation.",
     ),
     "unknown permission": (
         "kind: roles\nroles:\n  - {code: clerk, name_th: ก, name_en: C, level: 5, permissions: {DivisionView: [can_fly]}}\n",
-        "roles[0].permissions.DivisionView: unknown permission 'can_fly'",
+        "roles[0].permissions.DivisionView: Unknown permission 'can_fly'",
     ),
 }
 
@@ -179,3 +179,15 @@ def test_demo_seeds_apply_cleanly(app):
     assert code == 0, output
     result = app.test_cli_runner().invoke(args=["demo-logins"])
     assert "maehia.mayor" in result.output and "thongthin2569" in result.output
+
+
+def test_errors_and_plan_speak_thai_by_default(app, tmp_path):
+    bad = write(tmp_path, "bad-th.yaml", INVALID["unknown membership division"][0])
+    code, output = run(app, PLATFORM, bad, lang="th")
+    assert code != 0
+    assert "users[0].memberships[0].division: ไม่รู้จักกอง 'nowhere'" in output
+    assert "ไม่ได้บันทึกสิ่งใด" in output
+    missing = write(tmp_path, "missing-th.yaml", INVALID["missing field"][0])
+    assert "tenant.name_th: ขาดข้อมูล" in run(app, missing, lang="th")[1]
+    result = app.test_cli_runner().invoke(args=["seed", "apply", PLATFORM, "--dry-run"])
+    assert "ไม่มีสิ่งใดต้องเปลี่ยนแปลง" in result.output  # the platform's default language
