@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import click
+from flask_babel import gettext as _
 
 from app.seeds.loader import load
 
@@ -17,13 +18,15 @@ def demo_logins(paths: tuple[str, ...]) -> None:
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     targets = list(paths) or [os.path.join(root, p) for p in DEFAULT_PATHS]
     loaded = load(targets)
-    click.echo("Demo logins (http://127.0.0.1:8080):")
-    click.echo(f"  {'username':<28} {'password':<16} organisation / roles")
+    click.echo(_("Demo logins (http://127.0.0.1:8080):"))
+    username, password, where = _("username"), _("password"), _("organisation / roles")
+    operator = _("platform operator")
+    click.echo(f"  {username:<28} {password:<16} {where}")
     for seed in loaded.files:
         if seed.kind == "operators":
             for u in seed.data["users"]:
                 if u.get("password"):
-                    click.echo(f"  {u['username']:<28} {u['password']:<16} platform operator")
+                    click.echo(f"  {u['username']:<28} {u['password']:<16} {operator}")
         if seed.kind == "tenant":
             name = seed.data["tenant"]["name_th"]
             for u in seed.data["users"]:
