@@ -74,7 +74,7 @@ migrate: venv
 	$(FLASK) db upgrade
 
 seed: venv
-	$(FLASK) seed apply seeds/platform seeds/tenants seeds/demo
+	$(FLASK) seed apply seeds/platform seeds/services seeds/tenants seeds/demo
 
 # Serve in the foreground; a Celery worker runs in the background for exactly
 # as long as the server does (the trap stops it however the server exits).

@@ -99,6 +99,7 @@ def _ensure_sqlite_dir(app: Flask) -> None:
 def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from app.catalog.views import FeeScheduleView, ServiceCatalogView, ServiceRequestView, ServiceTypeView
     from app.security.api import DivisionApi, MembershipApi
     from app.security.views import GrantLogView, MembershipView, TenantUserView
     from app.tenancy.views import (
@@ -125,6 +126,18 @@ def _register_views(appbuilder: AppBuilder) -> None:
         OrganisationSettingsView, "Organisation settings", label=_l("Organisation settings"),
         icon="fa-cog", category=org,
     )
+    services = "Services"
+    appbuilder.add_view(
+        ServiceCatalogView, "Service catalogue", label=_l("Services"), icon="fa-th-list", category=services,
+        category_label=_l("Services"),
+    )
+    appbuilder.add_view(
+        ServiceRequestView, "Requests", label=_l("Requests"), icon="fa-inbox", category=services
+    )
+    appbuilder.add_view(
+        ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services
+    )
+    appbuilder.add_view_no_menu(FeeScheduleView)
     platform = "Platform"
     appbuilder.add_view(
         TenantView, "Organisations", label=_l("Organisations"), icon="fa-building", category=platform,

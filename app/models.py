@@ -1,3 +1,10 @@
 """Imports every model so that the shared metadata (and Alembic) sees every table."""
+from app.catalog.models import (  # noqa: F401
+    FeeSchedule,
+    ServiceRequest,
+    ServiceTemplate,
+    ServiceType,
+    ServiceTypeVersion,
+)
 from app.security.models import GrantLog, Membership, RoleTemplate  # noqa: F401
 from app.tenancy.models import Division, Tenant, TenantSwitchLog, TenantType  # noqa: F401

@@ -52,6 +52,7 @@ def app(database_url):
     with application.app_context():
         plan = apply_paths(
             [os.path.join(ROOT, "seeds", "platform"), os.path.join(FIXTURES, "operator.yaml"),
+             os.path.join(FIXTURES, "service_template.yaml"),
              os.path.join(FIXTURES, "tenant_a.yaml"), os.path.join(FIXTURES, "tenant_b.yaml")]
         )
         assert not plan.errors, plan.errors

@@ -58,7 +58,8 @@ def test_every_migration_upgrades_a_populated_database(database_url, tmp_path):
     # the upgraded database works: seeds apply and the rows are still there
     app = make_app(url)
     with app.app_context():
-        plan = apply_paths([os.path.join(ROOT, "seeds", "platform"), os.path.join(FIXTURES, "tenant_a.yaml")])
+        plan = apply_paths([os.path.join(ROOT, "seeds", "platform"), os.path.join(FIXTURES, "service_template.yaml"),
+                            os.path.join(FIXTURES, "tenant_a.yaml")])
         assert not plan.errors, plan.errors
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM divisions")).scalar() >= 5

@@ -3,6 +3,7 @@ idempotent (a second run changes nothing), nothing written on --dry-run or on an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Optional
 
 from flask import current_app
@@ -139,6 +140,85 @@ class Applier:
             (pv.permission.name, pv.view_menu.name): pv
             for pv in self.session.scalars(select(PermissionView))
         }
+
+    # service templates ------------------------------------------------------------------------------
+    def service_template(self, seed: SeedFile) -> None:
+        from app.catalog.models import ServiceTemplate
+        from app.catalog.services import _jsonable, template_by_code
+
+        spec = _jsonable({k: v for k, v in seed.data.items() if k != "kind"})
+        template = template_by_code(spec["code"])
+        created = template is None
+        if created:
+            template = ServiceTemplate(code=spec["code"])
+            self.session.add(template)
+        changed = _set_fields(template, {
+            "name_th": spec["name_th"], "name_en": spec.get("name_en") or "", "category": spec["category"],
+            "spec": spec,
+        })
+        _record(self.plan, "service", spec["code"], created, changed)
+
+    def tenant_services(self, seed: SeedFile, tenant: Tenant, divisions: dict) -> None:
+        from marshmallow import ValidationError
+
+        from app.catalog import services as catalog
+        from app.catalog.fee_rules import check_caps, load_caps
+        from app.catalog.spec import ServiceSpec, _fee_fields_exist
+        from app.seeds.loader import flatten_errors
+
+        dla = seed.data["tenant"]["dla_code"]
+        for i, entry in enumerate(seed.data["services"]):
+            path = f"services[{i}]"
+            template = None
+            if entry["template"]:
+                template = catalog.template_by_code(entry["template"])
+                if template is None:
+                    self.error(seed, f"{path}.template", _("Unknown service template %(code)r.", code=entry["template"]))
+                    continue
+                definition = catalog.resolve_definition(entry, template)
+            else:
+                raw = {k: v for k, v in entry.items()
+                       if k not in ("template", "extra_fields", "fees", "active") and v is not None}
+                try:
+                    definition = ServiceSpec().load(raw)
+                except ValidationError as error:
+                    for where, message in flatten_errors(error.messages):
+                        self.error(seed, f"{path}.{where}", message)
+                    continue
+            division = divisions.get(definition["responsible_division"])
+            if division is None:
+                self.error(seed, f"{path}.responsible_division",
+                           _("Unknown division %(code)r.", code=definition["responsible_division"]))
+                continue
+            caps = load_caps((template.spec if template else definition).get("caps") or [])
+            local = entry["fees"]
+            bad = False
+            for j, schedule in enumerate(local):
+                try:
+                    _fee_fields_exist(schedule["rules"], definition["fields"], "fees")
+                except ValidationError as error:
+                    for where, message in flatten_errors(error.messages):
+                        self.error(seed, f"{path}.fees[{j}]{where[len('fees'):]}", message)
+                    bad = True
+                for where, message in check_caps(schedule["rules"], caps):
+                    self.error(seed, f"{path}.fees[{j}].rules{where if where.startswith('[') else '.' + where}",
+                               message)
+                    bad = True
+            if bad:
+                continue
+            service_type, changed = catalog.save_definition(tenant.id, definition, division)
+            service_type.active = entry["active"]
+            key = f"{dla}/{service_type.code}"
+            _record(self.plan, "service", key, "created" in changed, [c for c in changed if c != "created"])
+            schedules = local or ([definition["fees"]] if definition.get("fees") else [])
+            for schedule in schedules:
+                schedule = dict(schedule)
+                for bound in ("effective_from", "effective_to"):
+                    if isinstance(schedule.get(bound), str):
+                        schedule[bound] = date.fromisoformat(schedule[bound])
+                fee_changed = catalog.save_fee_schedule(service_type, schedule)
+                _record(self.plan, "fee_schedule", f"{key}@{schedule['effective_from'].isoformat()}",
+                        fee_changed == ["created"], [c for c in fee_changed if c != "created"])
 
     # users --------------------------------------------------------------------------------------
     def user(self, seed: SeedFile, path: str, spec: dict, tenant: Optional[Tenant]) -> Optional[User]:
@@ -285,6 +365,8 @@ class Applier:
                 grants.grant(None, user, division, template)
                 held.add((division.id, template.id))
                 self.plan.changes.append(Change("create", "membership", key))
+        self.session.flush()
+        self.tenant_services(seed, tenant, divisions)
 
 
 def apply_paths(paths: list[str], dry_run: bool = False) -> Plan:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, Schema, validate
-from marshmallow import fields as mf
+from marshmallow import validate
+
+from app.catalog.spec import TemplateFile, TenantServiceSpec
+from app.schema_base import Strict, fields
 
 # Messages are lazy: the CLI prints them in the operator's language (Thai by default).
 CODE = validate.Regexp(
@@ -17,46 +19,6 @@ USERNAME = validate.Regexp(
 
 def _length(min=None, max=None):
     return validate.Length(min=min, max=max, error=_l("Must be {min} to {max} characters long."))
-
-
-_COMMON = {
-    "required": _l("Missing: this value is required."),
-    "null": _l("Must not be empty."),
-    "validator_failed": _l("Invalid value."),
-}
-
-
-class fields:  # noqa: N801 (a namespace of marshmallow fields with translatable messages)
-    class String(mf.String):
-        default_error_messages = {**_COMMON, "invalid": _l("Must be text.")}
-
-    class Integer(mf.Integer):
-        default_error_messages = {**_COMMON, "invalid": _l("Must be a whole number.")}
-
-    class Boolean(mf.Boolean):
-        default_error_messages = {**_COMMON, "invalid": _l("Must be true or false.")}
-
-    class Email(mf.Email):
-        default_error_messages = {**_COMMON, "invalid": _l("Not a valid email address.")}
-
-    class List(mf.List):
-        default_error_messages = {**_COMMON, "invalid": _l("Must be a list.")}
-
-    class Dict(mf.Dict):
-        default_error_messages = {**_COMMON, "invalid": _l("Must be a mapping (key: value).")}
-
-    class Nested(mf.Nested):
-        default_error_messages = {**_COMMON, "type": _l("Must be a mapping (key: value).")}
-
-
-class Strict(Schema):
-    error_messages = {
-        "unknown": _l("Unknown field: a typo, or not used here."),
-        "type": _l("Must be a mapping (key: value)."),
-    }
-
-    class Meta:
-        unknown = RAISE
 
 
 class DivisionSpec(Strict):
@@ -143,6 +105,7 @@ class TenantFile(Strict):
     tenant = fields.Nested(TenantSpec, required=True)
     divisions = fields.List(fields.Nested(DivisionSpec), load_default=list)
     users = fields.List(fields.Nested(UserSpec), load_default=list)
+    services = fields.List(fields.Nested(TenantServiceSpec), load_default=list)
 
 
 class OperatorsFile(Strict):
@@ -155,6 +118,7 @@ FILE_SCHEMAS = {
     "roles": RolesFile,
     "operators": OperatorsFile,
     "tenant": TenantFile,
+    "service_template": TemplateFile,
 }
 # Files are applied in this order whatever order they are named in.
-KIND_ORDER = ["tenant_types", "roles", "operators", "tenant"]
+KIND_ORDER = ["tenant_types", "roles", "service_template", "operators", "tenant"]

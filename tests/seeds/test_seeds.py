@@ -174,7 +174,7 @@ def test_invalid_file_names_file_path_and_problem_and_writes_nothing(app, tmp_pa
 
 
 def test_demo_seeds_apply_cleanly(app):
-    paths = [os.path.join(ROOT, "seeds", p) for p in ("platform", "tenants", "demo")]
+    paths = [os.path.join(ROOT, "seeds", p) for p in ("platform", "services", "tenants", "demo")]
     code, output = run(app, *paths, "--dry-run")
     assert code == 0, output
     result = app.test_cli_runner().invoke(args=["demo-logins"])

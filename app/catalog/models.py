@@ -1,0 +1,182 @@
+"""Service templates (platform), and each tenant's service types, their versions, fee schedules and the
+requests filed under them."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.tenancy.models import Division, TenantScoped, localized, utcnow
+
+
+class ServiceTemplate(Model):
+    """A service as the platform offers it to every tenant (seeds/services/*.yaml): platform data."""
+
+    __tablename__ = "service_templates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), unique=True, nullable=False)
+    name_th: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_en: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    # the whole validated template document: fields, documents, guide, fees, caps
+    spec: Mapped[dict] = mapped_column(JSON, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    def __str__(self) -> str:
+        return localized(self.name_th, self.name_en)
+
+
+class ServiceType(TenantScoped, Model):
+    """A service one tenant offers, from a template (with local overrides) or defined by the tenant."""
+
+    __tablename__ = "service_types"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "code", name="uq_service_types_tenant_code"),
+        UniqueConstraint("tenant_id", "id", name="uq_service_types_tenant_id_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "responsible_division_id"], ["divisions.tenant_id", "divisions.id"],
+            name="fk_service_types_tenant_division", ondelete="RESTRICT",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), nullable=False)
+    template_code: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    name_th: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    category: Mapped[str] = mapped_column(String(32), nullable=False, default="other")
+    responsible_division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    responsible_division: Mapped[Division] = relationship(
+        Division,
+        primaryjoin=lambda: Division.id == ServiceType.responsible_division_id,
+        foreign_keys=lambda: [ServiceType.responsible_division_id],
+        lazy="joined",
+    )
+    sla_days: Mapped[int] = mapped_column(Integer, nullable=False, default=15)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    current_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    def __str__(self) -> str:
+        return localized(self.name_th, self.name_en or "")
+
+
+class ServiceTypeVersion(TenantScoped, Model):
+    """The fields, documents and guide of a service type as they were at one version. A request keeps the
+    version it was filed under, so a later change never breaks how an older request reads."""
+
+    __tablename__ = "service_type_versions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "service_type_id", "version", name="uq_service_type_versions"),
+        UniqueConstraint("tenant_id", "id", name="uq_service_type_versions_tenant_id_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "service_type_id"], ["service_types.tenant_id", "service_types.id"],
+            name="fk_service_type_versions_type", ondelete="CASCADE",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    service_type: Mapped[ServiceType] = relationship(
+        ServiceType,
+        primaryjoin=lambda: ServiceType.id == ServiceTypeVersion.service_type_id,
+        foreign_keys=lambda: [ServiceTypeVersion.service_type_id],
+        lazy="joined",
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    fields: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    documents: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    guide: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    legal_basis: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class FeeSchedule(TenantScoped, Model):
+    """The fees of a service type from an effective date, citing their legal source (ข้อบัญญัติ, กฎกระทรวง)."""
+
+    __tablename__ = "fee_schedules"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "service_type_id", "effective_from", name="uq_fee_schedules"),
+        ForeignKeyConstraint(
+            ["tenant_id", "service_type_id"], ["service_types.tenant_id", "service_types.id"],
+            name="fk_fee_schedules_type", ondelete="CASCADE",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    service_type: Mapped[ServiceType] = relationship(
+        ServiceType,
+        primaryjoin=lambda: ServiceType.id == FeeSchedule.service_type_id,
+        foreign_keys=lambda: [FeeSchedule.service_type_id],
+        lazy="joined",
+    )
+    effective_from: Mapped[date] = mapped_column(Date, nullable=False)
+    effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    legal_source_th: Mapped[str] = mapped_column(Text, nullable=False)
+    legal_source_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rules: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+
+
+class ServiceRequest(TenantScoped, Model):
+    """One matter filed under a service type; its values live in `data`, validated on every write."""
+
+    __tablename__ = "service_requests"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id", name="uq_service_requests_tenant_id_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "service_type_id"], ["service_types.tenant_id", "service_types.id"],
+            name="fk_service_requests_type", ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "version_id"], ["service_type_versions.tenant_id", "service_type_versions.id"],
+            name="fk_service_requests_version", ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "division_id"], ["divisions.tenant_id", "divisions.id"],
+            name="fk_service_requests_division", ondelete="RESTRICT",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    service_type: Mapped[ServiceType] = relationship(
+        ServiceType,
+        primaryjoin=lambda: ServiceType.id == ServiceRequest.service_type_id,
+        foreign_keys=lambda: [ServiceRequest.service_type_id],
+        lazy="joined",
+    )
+    version_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    version: Mapped[ServiceTypeVersion] = relationship(
+        ServiceTypeVersion,
+        primaryjoin=lambda: ServiceTypeVersion.id == ServiceRequest.version_id,
+        foreign_keys=lambda: [ServiceRequest.version_id],
+        lazy="joined",
+    )
+    division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    division: Mapped[Division] = relationship(
+        Division,
+        primaryjoin=lambda: Division.id == ServiceRequest.division_id,
+        foreign_keys=lambda: [ServiceRequest.division_id],
+        lazy="joined",
+    )
+    title: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    data: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="submitted", index=True)
+    fee_total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    def __str__(self) -> str:
+        return self.title or f"#{self.id}"

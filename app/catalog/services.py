@@ -1,0 +1,194 @@
+"""The service catalogue's logic: offering a service (from a template or the tenant's own definition),
+versioning its definition, fee schedules and quotes, and filing or editing requests. No Flask request
+objects here: views, API, CLI and seeds all call these."""
+from __future__ import annotations
+
+import copy
+from datetime import date
+from decimal import Decimal
+from typing import Any, Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import thai
+from app.catalog import fees as fee_calc
+from app.catalog.builder import build_schema
+from app.catalog.models import FeeSchedule, ServiceRequest, ServiceTemplate, ServiceType, ServiceTypeVersion
+from app.extensions import db
+from app.tenancy.errors import UserError
+from app.tenancy.models import Division
+
+VERSIONED = ("fields", "documents", "guide", "legal_basis")
+
+
+def template_by_code(code: str) -> Optional[ServiceTemplate]:
+    return db.session.scalar(select(ServiceTemplate).where(ServiceTemplate.code == code))
+
+
+def resolve_definition(entry: dict, template: Optional[ServiceTemplate]) -> dict:
+    """A tenant's service as it will be offered: the template's definition with the tenant's overrides."""
+    if template is None:
+        return copy.deepcopy(entry)
+    spec = copy.deepcopy(template.spec)
+    for key in ("name_th", "name_en", "category", "responsible_division", "sla_days", "code"):
+        if entry.get(key) is not None:
+            spec[key] = entry[key]
+    spec["fields"] = list(spec["fields"]) + list(entry.get("extra_fields") or [])
+    spec["template_code"] = template.code
+    return spec
+
+
+def current_version(service_type: ServiceType) -> ServiceTypeVersion:
+    return db.session.scalar(
+        select(ServiceTypeVersion).where(
+            ServiceTypeVersion.service_type_id == service_type.id,
+            ServiceTypeVersion.version == service_type.current_version,
+        )
+    )
+
+
+def save_definition(tenant_id: int, definition: dict, division: Division) -> tuple[ServiceType, list[str]]:
+    """Create or update the tenant's service type; a changed definition becomes a new version."""
+    service_type = db.session.scalar(
+        select(ServiceType).where(ServiceType.tenant_id == tenant_id, ServiceType.code == definition["code"])
+    )
+    changed: list[str] = []
+    if service_type is None:
+        service_type = ServiceType(tenant_id=tenant_id, code=definition["code"], current_version=0)
+        db.session.add(service_type)
+        changed.append("created")
+    values = {
+        "template_code": definition.get("template_code"),
+        "name_th": definition["name_th"],
+        "name_en": definition.get("name_en") or None,
+        "category": definition.get("category") or "other",
+        "responsible_division_id": division.id,
+        "sla_days": definition["sla_days"],
+    }
+    for key, value in values.items():
+        if getattr(service_type, key) != value:
+            setattr(service_type, key, value)
+            changed.append(key)
+    db.session.flush()
+    body = {key: _jsonable(definition.get(key) or ([] if key != "guide" else {})) for key in VERSIONED}
+    latest = current_version(service_type) if service_type.current_version else None
+    if latest is None or any(getattr(latest, key) != body[key] for key in VERSIONED):
+        service_type.current_version += 1
+        db.session.add(ServiceTypeVersion(
+            tenant_id=tenant_id, service_type_id=service_type.id, version=service_type.current_version, **body
+        ))
+        changed.append("version")
+    return service_type, changed
+
+
+def save_fee_schedule(service_type: ServiceType, schedule: dict) -> list[str]:
+    """Create or update the schedule that starts on `effective_from` (schedules are never deleted here)."""
+    row = db.session.scalar(
+        select(FeeSchedule).where(
+            FeeSchedule.service_type_id == service_type.id,
+            FeeSchedule.effective_from == schedule["effective_from"],
+        )
+    )
+    created = row is None
+    if created:
+        row = FeeSchedule(tenant_id=service_type.tenant_id, service_type_id=service_type.id,
+                          effective_from=schedule["effective_from"])
+        db.session.add(row)
+    changed = []
+    values = {
+        "effective_to": schedule.get("effective_to"),
+        "legal_source_th": schedule["legal_source_th"],
+        "legal_source_en": schedule.get("legal_source_en") or None,
+        "rules": _jsonable(schedule["rules"]),
+    }
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed.append(key)
+    return ["created"] if created else changed
+
+
+def _jsonable(value: Any) -> Any:
+    """Decimals as strings and dates as ISO, as JSON columns store them."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+# --- fees ---------------------------------------------------------------------------------------------------
+
+def schedules(service_type: ServiceType) -> list[FeeSchedule]:
+    return list(db.session.scalars(
+        select(FeeSchedule).where(FeeSchedule.service_type_id == service_type.id)
+        .order_by(FeeSchedule.effective_from)
+    ))
+
+
+def quote(service_type: ServiceType, values: dict, on: Optional[date] = None, late: bool = False):
+    """The fee for these values under the schedule in force on `on` (today in Bangkok by default);
+    None when the service has no fee schedule."""
+    on = on or thai.today_bangkok()
+    rows = [
+        {"effective_from": s.effective_from, "effective_to": s.effective_to, "rules": s.rules, "row": s}
+        for s in schedules(service_type)
+    ]
+    chosen = fee_calc.select_schedule(rows, on)
+    if chosen is None:
+        return None
+    from app.catalog.fee_rules import load_rules
+
+    return fee_calc.calculate(load_rules(chosen["rules"]), values, late=late), chosen["row"]
+
+
+# --- requests ---------------------------------------------------------------------------------------------
+
+def validate_values(version: ServiceTypeVersion, data: dict, staff: bool = True) -> dict:
+    """The values as stored, or UserError with one message per field (the API's and seeds' path)."""
+    import marshmallow
+
+    try:
+        return build_schema(version.fields, staff=staff)().load(data)
+    except marshmallow.ValidationError as error:
+        raise UserError(_("Please correct the highlighted fields."), status=422) from error
+
+
+def request_title(version: ServiceTypeVersion, values: dict, service_type: ServiceType) -> str:
+    """A list-friendly title: the service name and the first text field's value."""
+    for spec in version.fields:
+        if spec["kind"] in ("text", "choice") and values.get(spec["code"]):
+            from app.catalog.values import display
+
+            return f"{service_type.name_th}: {display(spec, values[spec['code']])}"[:300]
+    return service_type.name_th
+
+
+def file_request(service_type: ServiceType, values: dict, actor_id: Optional[int]) -> ServiceRequest:
+    """A new request with already-validated values, at the service's responsible division."""
+    if not service_type.active:
+        raise UserError(_("This service is not open for requests."), status=422)
+    version = current_version(service_type)
+    request = ServiceRequest(
+        tenant_id=service_type.tenant_id, service_type_id=service_type.id, version_id=version.id,
+        division_id=service_type.responsible_division_id, data=values, created_by_id=actor_id,
+        title=request_title(version, values, service_type), status="submitted",
+    )
+    priced = quote(service_type, values)
+    request.fee_total = priced[0].total if priced else None
+    db.session.add(request)
+    return request
+
+
+def update_request(request: ServiceRequest, values: dict) -> ServiceRequest:
+    """New values under the version the request was filed with (never silently re-versioned)."""
+    request.data = values
+    request.title = request_title(request.version, values, request.service_type)
+    priced = quote(request.service_type, values)
+    request.fee_total = priced[0].total if priced else None
+    return request

@@ -1,0 +1,191 @@
+"""Staff screens of the service catalogue: the tenant's services and their guides, fee schedules, and the
+requests filed through each service's generated Thai form (with the fee quoted before saving)."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app import thai
+from app.catalog import services
+from app.catalog.builder import build_form, form_values, label
+from app.catalog.models import FeeSchedule, ServiceRequest, ServiceType
+from app.catalog.values import display
+from app.extensions import db
+from app.tenancy.errors import UserError
+from app.tenancy.fab import TenantModelView
+from app.tenancy.interface import TenantInterface
+
+STATUS_LABELS = {"submitted": _l("Submitted")}
+
+
+class FeeScheduleView(TenantModelView):
+    route_base = "/fee-schedules"
+    datamodel = TenantInterface(FeeSchedule)
+    list_title = _l("Fee schedules")
+    show_title = _l("Fee schedule")
+    list_columns = ["service_type", "effective_from", "effective_to", "legal_source_th"]
+    show_columns = ["service_type", "effective_from", "effective_to", "legal_source_th", "legal_source_en", "rules"]
+    search_columns = ["service_type", "effective_from"]
+    base_order = ("effective_from", "desc")
+    base_permissions = ["can_list", "can_show"]
+    label_columns = {
+        "service_type": _l("Service"),
+        "effective_from": _l("In force from"),
+        "effective_to": _l("In force until"),
+        "legal_source_th": _l("Legal source"),
+        "legal_source_en": _l("Legal source (English)"),
+        "rules": _l("Fee rules"),
+    }
+    formatters_columns = {"rules": lambda rules: ", ".join(r.get("label_th", r.get("code", "")) for r in rules)}
+
+
+class ServiceTypeView(TenantModelView):
+    route_base = "/service-types"
+    datamodel = TenantInterface(ServiceType)
+    list_title = _l("Services")
+    show_title = _l("Service")
+    edit_title = _l("Edit service")
+    list_columns = ["name_th", "category", "responsible_division", "sla_days", "active"]
+    show_columns = ["code", "name_th", "name_en", "category", "responsible_division", "sla_days", "active",
+                    "current_version", "template_code"]
+    edit_columns = ["name_th", "name_en", "responsible_division", "sla_days", "active"]
+    search_columns = ["name_th", "code", "category", "responsible_division", "active"]
+    order_columns = ["name_th", "sla_days"]
+    base_order = ("name_th", "asc")
+    base_permissions = ["can_list", "can_show", "can_edit"]
+    related_views = [FeeScheduleView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+    label_columns = {
+        "code": _l("Code"),
+        "name_th": _l("Name (Thai)"),
+        "name_en": _l("Name (English)"),
+        "category": _l("Category"),
+        "responsible_division": _l("Responsible division"),
+        "sla_days": _l("Working days allowed"),
+        "active": _l("Open for requests"),
+        "current_version": _l("Definition version"),
+        "template_code": _l("Template"),
+    }
+
+
+class ServiceRequestView(TenantModelView):
+    """The list and detail of requests; adding and editing go through the service's generated form."""
+
+    route_base = "/service-requests"
+    datamodel = TenantInterface(ServiceRequest)
+    list_title = _l("Requests")
+    show_title = _l("Request")
+    list_columns = ["id", "title", "service_type", "division", "status", "fee_total", "created_at"]
+    search_columns = ["service_type", "division", "status", "created_at", "title"]
+    order_columns = ["id", "created_at", "fee_total"]
+    base_order = ("created_at", "desc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    method_permission_name = {"new": "add", "add": "add", "edit": "edit", "show": "show", "list": "list"}
+    show_template = "catalog/request_show.html"
+    label_columns = {
+        "id": _l("No."),
+        "title": _l("Subject"),
+        "service_type": _l("Service"),
+        "division": _l("Division"),
+        "status": _l("Status"),
+        "fee_total": _l("Fee"),
+        "created_at": _l("Filed at"),
+    }
+    formatters_columns = {
+        "status": lambda value: str(STATUS_LABELS.get(value, value)),
+        "fee_total": lambda value: "-" if value is None else thai.format_baht(value),
+    }
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        rows = [(label(spec), display(spec, item.data.get(spec["code"]))) for spec in item.version.fields]
+        priced = services.quote(item.service_type, item.data)
+        return self.render_template(
+            self.show_template, item=item, rows=rows, quote=priced[0] if priced else None,
+            schedule=priced[1] if priced else None, title=self.show_title, appbuilder=self.appbuilder,
+        )
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        return redirect(url_for("ServiceCatalogView.index"))
+
+    @expose("/new/<int:service_type_id>", methods=["GET", "POST"])
+    @has_access
+    def new(self, service_type_id: int):
+        service_type = db.session.get(ServiceType, service_type_id)
+        if service_type is None or not service_type.active:
+            abort(404)
+        version = services.current_version(service_type)
+        return self._form_page(service_type, version, None)
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        return self._form_page(item.service_type, item.version, item)
+
+    def _form_page(self, service_type, version, item):
+        form_class = build_form(version.fields, staff=True)
+        form = form_class(data=item.data if item is not None else None)
+        quote = None
+        if request.method == "POST" and form.validate():
+            values = form_values(form)
+            priced = services.quote(service_type, values)
+            quote = priced[0] if priced else None
+            if request.form.get("intent") == "save":
+                try:
+                    if item is None:
+                        item = services.file_request(service_type, values, g.user.id)
+                    else:
+                        services.update_request(item, values)
+                    db.session.commit()
+                except UserError as exc:
+                    db.session.rollback()
+                    flash(str(exc), "danger")
+                else:
+                    flash(_("Saved."), "success")
+                    return redirect(url_for("ServiceRequestView.show", pk=item.id))
+        elif request.method == "POST":
+            flash(_("Please correct the highlighted fields."), "danger")
+        return self.render_template(
+            "catalog/request_form.html", form=form, service_type=service_type, version=version, item=item,
+            quote=quote, title=str(service_type), appbuilder=self.appbuilder,
+        )
+
+
+class ServiceCatalogView(BaseView):
+    """The tenant's services: start a request, see the requests, read the guide (คู่มือสำหรับประชาชน)."""
+
+    route_base = "/services"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        rows = db.session.scalars(
+            select(ServiceType).where(ServiceType.active.is_(True)).order_by(ServiceType.name_th)
+        ).all()
+        return self.render_template("catalog/services.html", service_types=rows, appbuilder=self.appbuilder)
+
+    @expose("/guide/<int:service_type_id>")
+    @has_access
+    def guide(self, service_type_id: int):
+        service_type = db.session.get(ServiceType, service_type_id)
+        if service_type is None:
+            abort(404)
+        version = services.current_version(service_type)
+        return self.render_template(
+            "catalog/guide.html", service_type=service_type, version=version,
+            schedules=services.schedules(service_type), appbuilder=self.appbuilder,
+        )
