@@ -171,3 +171,22 @@ def test_search_by_a_day_picked_from_the_thai_calendar(live_server, browser, ten
     assert "_flt_0_at=" in page.url
     assert page.locator("a[href*='/grant-log/show/']").count() > 0
     page.screenshot(path=os.path.join(OUTPUT, "grant-log-search-by-day.png"), full_page=True)
+
+
+def test_address_field_offers_subdistricts_for_a_postcode(live_server, browser, app, tenant_a):
+    from sqlalchemy import select
+
+    from app.catalog.models import ServiceType
+    from app.extensions import db
+    from app.tenancy.context import tenant_scope
+
+    with app.app_context(), tenant_scope(tenant_a.id):
+        st = db.session.scalar(select(ServiceType.id).where(ServiceType.code == "test_permit"))
+    page = browser.new_context(viewport={"width": 1280, "height": 1200}).new_page()
+    _log_in(page, live_server, "a.officer")
+    page.goto(f"{live_server}/service-requests/new/{st}")
+    page.fill("input.thai-postcode", "50100")
+    page.wait_for_function("document.querySelectorAll('select.thai-subdistrict option').length > 1")
+    options = page.eval_on_selector_all("select.thai-subdistrict option", "els => els.map(e => e.textContent)")
+    assert any("เชียงใหม่" in o for o in options)
+    page.screenshot(path=os.path.join(OUTPUT, "request-form-address.png"), full_page=True)

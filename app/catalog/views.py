@@ -178,6 +178,24 @@ class ServiceCatalogView(BaseView):
         ).all()
         return self.render_template("catalog/services.html", service_types=rows, appbuilder=self.appbuilder)
 
+    @expose("/subdistricts/<postcode>")
+    def subdistricts(self, postcode: str):
+        """Public address data (geothai): the subdistricts that use a postcode, for the address field."""
+        import geothai
+        from flask import jsonify
+
+        from app.validators import is_thai_postcode
+
+        if not is_thai_postcode(postcode):
+            return jsonify(result=[]), 404
+        result = []
+        for sub in geothai.by_postal_code(postcode):
+            found = geothai.address(sub.code)
+            if found is not None:
+                result.append({"code": sub.code, "text": f"{sub.name_th} / {found.district.name_th} / "
+                                                          f"{found.province.name_th}"})
+        return jsonify(result=result)
+
     @expose("/guide/<int:service_type_id>")
     @has_access
     def guide(self, service_type_id: int):

@@ -137,3 +137,12 @@ def test_staff_without_permission_cannot_file(client_for, app, tenant_a):
     st = _service_type_id(app, tenant_a.id)
     # the role manager may read requests but not file them
     assert client_for("a.manager").get(f"/service-requests/new/{st}").status_code in (302, 403)
+
+
+def test_postcode_lookup_offers_its_subdistricts(app):
+    client = app.test_client()
+    body = client.get("/services/subdistricts/50100").get_json()
+    assert body["result"] and all(len(item["code"]) == 6 for item in body["result"])
+    assert any("เชียงใหม่" in item["text"] for item in body["result"])
+    assert client.get("/services/subdistricts/00000").status_code == 404
+    assert client.get("/services/subdistricts/abc").status_code == 404
