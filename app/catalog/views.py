@@ -203,7 +203,9 @@ class ServiceCatalogView(BaseView):
         if service_type is None:
             abort(404)
         version = services.current_version(service_type)
+        from app.catalog.fee_text import describe
+
         return self.render_template(
             "catalog/guide.html", service_type=service_type, version=version,
-            schedules=services.schedules(service_type), appbuilder=self.appbuilder,
+            schedules=services.schedules(service_type), describe_fee=describe, appbuilder=self.appbuilder,
         )

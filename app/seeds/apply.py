@@ -201,8 +201,7 @@ class Applier:
                         self.error(seed, f"{path}.fees[{j}]{where[len('fees'):]}", message)
                     bad = True
                 for where, message in check_caps(schedule["rules"], caps):
-                    self.error(seed, f"{path}.fees[{j}].rules{where if where.startswith('[') else '.' + where}",
-                               message)
+                    self.error(seed, f"{path}.fees[{j}].{where}", message)
                     bad = True
             if bad:
                 continue

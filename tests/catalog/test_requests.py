@@ -146,3 +146,28 @@ def test_postcode_lookup_offers_its_subdistricts(app):
     assert any("เชียงใหม่" in item["text"] for item in body["result"])
     assert client.get("/services/subdistricts/00000").status_code == 404
     assert client.get("/services/subdistricts/abc").status_code == 404
+
+
+def test_guide_describes_every_fee_in_thai(client_for, app, tenant_a):
+    st = _service_type_id(app, tenant_a.id)
+    html = client_for("a.officer").get(f"/services/guide/{st}").get_data(as_text=True)
+    assert "ค่าใบอนุญาต: 20.00 บาท" in html
+    assert "ค่าตรวจแบบ: 1.00 บาท ต่อ พื้นที่ (ตร.ม.)" in html
+    assert "ข้อบัญญัติ อบต.เอ" in html and "ขั้นตอน" in html
+
+
+def test_service_settings_and_fee_schedules_of_another_tenant_are_invisible(client_for, app, tenant_a, tenant_b):
+    b_st = _service_type_id(app, tenant_b.id)
+    admin = client_for("a.admin")
+    assert admin.get(f"/service-types/edit/{b_st}").status_code == 404
+    assert admin.post(f"/service-types/edit/{b_st}", data={"name_th": "x", "sla_days": "1"}).status_code == 404
+    html = admin.get("/service-types/list/").get_data(as_text=True)
+    assert b_st not in ids_in_links(html, "/service-types")
+    html = admin.get("/fee-schedules/list/?psize_FeeScheduleView=100").get_data(as_text=True)
+    with app.app_context(), platform_scope():
+        from app.catalog.models import FeeSchedule
+
+        b_fees = set(db.session.scalars(select(FeeSchedule.id).where(FeeSchedule.tenant_id == tenant_b.id)))
+    assert b_fees and not ids_in_links(html, "/fee-schedules") & b_fees
+    for pk in b_fees:
+        assert admin.get(f"/fee-schedules/show/{pk}").status_code == 404

@@ -191,3 +191,53 @@ def test_errors_and_plan_speak_thai_by_default(app, tmp_path):
     assert "tenant.name_th: ขาดข้อมูล" in run(app, missing, lang="th")[1]
     result = app.test_cli_runner().invoke(args=["seed", "apply", PLATFORM, "--dry-run"])
     assert "ไม่มีสิ่งใดต้องเปลี่ยนแปลง" in result.output  # the platform's default language
+
+
+SERVICE_TENANT = 'kind: tenant\ntenant: {dla_code: "1000090", type: sao, name_th: X, name_en: X, province: P}\n'
+INVALID_SERVICES = {
+    "unknown template": (SERVICE_TENANT + "services:\n  - template: nothing_like_it\n",
+                         "services[0].template: Unknown service template 'nothing_like_it'."),
+    "unknown division": (SERVICE_TENANT + "services:\n  - {template: test_permit, responsible_division: health}\n",
+                         "services[0].responsible_division: Unknown division 'health'."),
+    "local fee above the national cap": (
+        SERVICE_TENANT + "services:\n  - template: test_permit\n    fees:\n      - effective_from: 2026-10-01\n"
+        "        legal_source_th: ข้อบัญญัติ\n        rules:\n"
+        "          - {kind: flat, code: permit_fee, label_th: ค่าใบอนุญาต, amount: \"25.00\"}\n",
+        "services[0].fees[0].rules[0]"),
+    "fee on an unknown field": (
+        SERVICE_TENANT + "services:\n  - template: test_permit\n    fees:\n      - effective_from: 2026-10-01\n"
+        "        legal_source_th: ข้อบัญญัติ\n        rules:\n"
+        "          - {kind: per_unit, code: x, label_th: x, field: height, rate: \"1.00\"}\n",
+        "No number field with code height"),
+    "float money": (
+        SERVICE_TENANT + "services:\n  - template: test_permit\n    fees:\n      - effective_from: 2026-10-01\n"
+        "        legal_source_th: ข้อบัญญัติ\n        rules:\n"
+        "          - {kind: flat, code: permit_fee, label_th: x, amount: 20.5}\n",
+        "services[0].fees[0].rules[0].amount"),
+    "bad field kind in an own service": (
+        SERVICE_TENANT + "services:\n  - code: own\n    name_th: บริการเอง\n    responsible_division: office\n"
+        "    sla_days: 3\n    fields:\n      - {code: a, kind: hologram, label_th: ก}\n",
+        "services[0].fields[0].kind"),
+    "choice without choices": (
+        SERVICE_TENANT + "services:\n  - code: own\n    name_th: บริการเอง\n    responsible_division: office\n"
+        "    sla_days: 3\n    fields:\n      - {code: a, kind: choice, label_th: ก}\n",
+        "services[0].fields[0].choices"),
+    "template with a bad tier": (
+        "kind: service_template\ncode: bad_tiers\nname_th: ก\ncategory: other\nresponsible_division: office\n"
+        "sla_days: 3\nfields:\n  - {code: litres, kind: decimal, label_th: ลิตร}\nfees:\n"
+        "  effective_from: 2025-10-01\n  legal_source_th: ก\n  rules:\n"
+        "    - {kind: tiered, code: t, label_th: ก, field: litres, brackets: [{up_to: \"20\", amount: \"40.00\"},"
+        " {up_to: \"10\", amount: \"50.00\"}]}\n",
+        "fees.rules[0].brackets[1].up_to"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_SERVICES))
+def test_invalid_service_and_fee_seeds_are_refused_whole(app, tmp_path, case):
+    text, expected = INVALID_SERVICES[case]
+    bad = write(tmp_path, "bad-service.yaml", text)
+    fixture = os.path.join(FIXTURES, "service_template.yaml")
+    before = snapshot(app)
+    code, output = run(app, PLATFORM, fixture, bad)
+    assert code != 0 and expected in output, output
+    assert snapshot(app) == before
