@@ -99,6 +99,7 @@ def _ensure_sqlite_dir(app: Flask) -> None:
 def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from app.catalog.admin_views import ServiceAdminView
     from app.catalog.views import FeeScheduleView, ServiceCatalogView, ServiceRequestView, ServiceTypeView
     from app.security.api import DivisionApi, MembershipApi
     from app.security.views import GrantLogView, MembershipView, TenantUserView
@@ -136,6 +137,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(
         ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services
+    )
+    appbuilder.add_view(
+        ServiceAdminView, "New service", label=_l("New service"), icon="fa-plus", category=services,
     )
     appbuilder.add_view_no_menu(FeeScheduleView)
     platform = "Platform"

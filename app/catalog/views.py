@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -56,9 +57,18 @@ class ServiceTypeView(TenantModelView):
     search_columns = ["name_th", "code", "category", "responsible_division", "active"]
     order_columns = ["name_th", "sla_days"]
     base_order = ("name_th", "asc")
-    base_permissions = ["can_list", "can_show", "can_edit"]
+    base_permissions = ["can_list", "can_show", "can_edit", "edit_definition", "add_fee_schedule"]
     related_views = [FeeScheduleView]
     show_template = "appbuilder/general/model/show_cascade.html"
+    navigation_actions = ("edit_definition", "add_fee_schedule")
+
+    @action("edit_definition", _l("Edit fields and guide"), icon="fa-list", multiple=False)
+    def edit_definition(self, item):
+        return redirect(url_for("ServiceAdminView.definition", pk=item.id))
+
+    @action("add_fee_schedule", _l("Fee schedule"), icon="fa-money", multiple=False)
+    def add_fee_schedule(self, item):
+        return redirect(url_for("ServiceAdminView.fees", pk=item.id))
     label_columns = {
         "code": _l("Code"),
         "name_th": _l("Name (Thai)"),
