@@ -73,10 +73,11 @@ def _english_left(text: str, phrases: set[str]) -> list[str]:
 SCREENS = {
     "a.admin": ["/", "/divisions/list/", "/divisions/add", "/org-users/list/", "/org-users/add",
                 "/memberships/list/", "/memberships/add", "/grant-log/list/", "/organisation/list/",
-                "/users/userinfo/", "/resetmypassword/form"],
+                "/users/userinfo/", "/resetmypassword/form", "/services/", "/service-requests/list/",
+                "/service-types/list/", "/service-admin/new", "/fee-schedules/list/"],
     "a.manager": ["/", "/org-users/list/", "/memberships/list/", "/memberships/add", "/grant-log/list/"],
     "a.mayor": ["/", "/divisions/list/", "/org-users/list/", "/memberships/list/", "/grant-log/list/"],
-    "a.officer": ["/", "/divisions/list/", "/users/userinfo/"],
+    "a.officer": ["/", "/divisions/list/", "/users/userinfo/", "/services/", "/service-requests/list/"],
     "ops": ["/", "/tenants/list/", "/tenants/add", "/users/list/", "/roles/list/", "/tenant-switch-log/list/"],
 }
 # screens whose data are FAB's technical permission and view names (identifiers, not interface words)
