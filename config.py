@@ -71,6 +71,10 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     WTF_CSRF_ENABLED = _bool("WTF_CSRF_ENABLED", True)
 
+    # Files attached to requests, one folder per tenant (production: a mounted volume or object store)
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(INSTANCE_DIR, "uploads"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(60 * 1024 * 1024)))
+
     # Celery: embedded SQLite broker by default, Redis in production.
     CELERY_BROKER_URL = os.environ.get(
         "CELERY_BROKER_URL", "sqla+sqlite:///" + os.path.join(INSTANCE_DIR, "celery-broker.db")

@@ -45,10 +45,16 @@ class SpecField(Field):
         self.data = value
 
     def process_formdata(self, valuelist):
-        if self.spec["kind"] == "file" and any(_is_upload(v) for v in valuelist):
-            self.raw = None
-            self.data = check_uploads(self.spec, [v for v in valuelist if _is_upload(v)])
-            return
+        if self.spec["kind"] == "file":
+            uploads = [v for v in valuelist if _is_upload(v)]
+            if uploads:
+                self.raw = None
+                self.data = check_uploads(self.spec, uploads)
+                return
+            if self.object_data:  # editing: the files already attached stay unless new ones are sent
+                self.data = self.object_data
+                return
+            valuelist = []
         self.raw = _raw_from_form(self.spec, self.name, valuelist, self.form_formdata)
         try:
             self.data = values.parse(self.spec, self.raw)
@@ -202,11 +208,23 @@ def _address_widget(field: SpecField) -> Markup:
     )
 
 
-def build_form(fields: list[dict], *, staff: bool = True) -> type[FlaskForm]:
-    """A FlaskForm class (CSRF protected) with one field per visible spec, in order."""
-    attrs = {spec["code"]: SpecField(spec) for spec in visible_fields(fields, staff)}
+def document_fields(documents: list[dict]) -> list[dict]:
+    """Required documents become file fields of the form, stored like any other value."""
+    return [
+        {"code": f"doc_{d['code']}", "kind": "file", "label_th": d["name_th"], "label_en": d.get("name_en", ""),
+         "required": d.get("required", True), "accept": d.get("accept") or ["pdf", "jpg", "png"],
+         "max_size_mb": d.get("max_size_mb", 10), "visibility": "public"}
+        for d in documents or []
+    ]
+
+
+def build_form(fields: list[dict], *, staff: bool = True, documents: list[dict] | None = None) -> type[FlaskForm]:
+    """A FlaskForm class (CSRF protected) with one field per visible spec, in order, then the documents."""
+    specs = visible_fields(fields, staff) + document_fields(documents or [])
+    attrs = {spec["code"]: SpecField(spec) for spec in specs}
     form_class = type("ServiceForm", (FlaskForm,), attrs)
-    form_class.spec_codes = [spec["code"] for spec in visible_fields(fields, staff)]
+    form_class.spec_codes = [spec["code"] for spec in specs]
+    form_class.specs = specs
     return form_class
 
 
@@ -231,8 +249,9 @@ class SpecValue(marshmallow.fields.Field):
         return value
 
 
-def build_schema(fields: list[dict], *, staff: bool = True) -> type[marshmallow.Schema]:
-    specs = visible_fields(fields, staff)
+def build_schema(fields: list[dict], *, staff: bool = True,
+                 documents: list[dict] | None = None) -> type[marshmallow.Schema]:
+    specs = visible_fields(fields, staff) + document_fields(documents or [])
     attrs: dict[str, Any] = {spec["code"]: SpecValue(spec) for spec in specs}
     codes = [spec["code"] for spec in specs]
 

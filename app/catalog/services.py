@@ -169,6 +169,43 @@ def request_title(version: ServiceTypeVersion, values: dict, service_type: Servi
     return service_type.name_th
 
 
+def store_uploads(tenant_id: int, specs: list[dict], values: dict, actor_id: Optional[int]) -> dict:
+    """Uploaded files (from a form) become attachments; the values then hold their ids."""
+    from app.catalog.attachments import store
+
+    stored = dict(values)
+    for spec in specs:
+        items = values.get(spec["code"])
+        if spec["kind"] == "file" and items and any(hasattr(i, "stream") for i in items):
+            attachments = [store(tenant_id, spec["code"], upload, actor_id) for upload in items]
+            db.session.flush()
+            stored[spec["code"]] = [a.id for a in attachments]
+    return stored
+
+
+def check_attachments(specs: list[dict], values: dict) -> None:
+    """Attachment ids (from the API) must be this tenant's, and not another request's."""
+    from app.catalog.attachments import Attachment
+
+    for spec in specs:
+        ids = values.get(spec["code"]) if spec["kind"] == "file" else None
+        if ids:
+            found = set(db.session.scalars(select(Attachment.id).where(Attachment.id.in_(ids))))
+            if found != set(ids):
+                raise UserError(_("The related record was not found."), status=422)
+
+
+def link_attachments(request: ServiceRequest, specs: list[dict]) -> None:
+    from app.catalog.attachments import Attachment
+
+    ids = [i for spec in specs if spec["kind"] == "file" for i in (request.data.get(spec["code"]) or [])]
+    if ids:
+        for attachment in db.session.scalars(select(Attachment).where(Attachment.id.in_(ids))):
+            if attachment.request_id not in (None, request.id):
+                raise UserError(_("The related record was not found."), status=422)
+            attachment.request_id = request.id
+
+
 def file_request(service_type: ServiceType, values: dict, actor_id: Optional[int]) -> ServiceRequest:
     """A new request with already-validated values, at the service's responsible division."""
     if not service_type.active:
@@ -182,7 +219,15 @@ def file_request(service_type: ServiceType, values: dict, actor_id: Optional[int
     priced = quote(service_type, values)
     request.fee_total = priced[0].total if priced else None
     db.session.add(request)
+    db.session.flush()
+    link_attachments(request, _all_specs(version))
     return request
+
+
+def _all_specs(version: ServiceTypeVersion) -> list[dict]:
+    from app.catalog.builder import document_fields
+
+    return list(version.fields) + document_fields(version.documents)
 
 
 def update_request(request: ServiceRequest, values: dict) -> ServiceRequest:
@@ -191,4 +236,5 @@ def update_request(request: ServiceRequest, values: dict) -> ServiceRequest:
     request.title = request_title(request.version, values, request.service_type)
     priced = quote(request.service_type, values)
     request.fee_total = priced[0].total if priced else None
+    link_attachments(request, _all_specs(request.version))
     return request

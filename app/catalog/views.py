@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app import thai
 from app.catalog import services
 from app.catalog.builder import build_form, form_values, label
+from app.catalog.fees import FeeInputError
 from app.catalog.models import FeeSchedule, ServiceRequest, ServiceType
 from app.catalog.values import display
 from app.extensions import db
@@ -94,7 +95,9 @@ class ServiceRequestView(TenantModelView):
     order_columns = ["id", "created_at", "fee_total"]
     base_order = ("created_at", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
-    method_permission_name = {"new": "add", "add": "add", "edit": "edit", "show": "show", "list": "list"}
+    method_permission_name = {
+        "new": "add", "add": "add", "edit": "edit", "show": "show", "list": "list", "attachment": "show",
+    }
     show_template = "catalog/request_show.html"
     label_columns = {
         "id": _l("No."),
@@ -116,12 +119,30 @@ class ServiceRequestView(TenantModelView):
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
-        rows = [(label(spec), display(spec, item.data.get(spec["code"]))) for spec in item.version.fields]
+        from app.catalog.attachments import Attachment
+
+        rows = [(label(spec), display(spec, item.data.get(spec["code"]))) for spec in item.version.fields
+                if spec["kind"] != "file"]
+        attachments = db.session.scalars(
+            select(Attachment).where(Attachment.request_id == item.id).order_by(Attachment.id)).all()
         priced = services.quote(item.service_type, item.data)
         return self.render_template(
-            self.show_template, item=item, rows=rows, quote=priced[0] if priced else None,
+            self.show_template, item=item, rows=rows, attachments=attachments, quote=priced[0] if priced else None,
             schedule=priced[1] if priced else None, title=self.show_title, appbuilder=self.appbuilder,
         )
+
+    @expose("/attachment/<int:pk>")
+    @has_access
+    def attachment(self, pk: int):
+        from flask import send_file
+
+        from app.catalog.attachments import Attachment, path_of
+
+        found = db.session.get(Attachment, pk)
+        if found is None or found.request_id is None:
+            abort(404)
+        return send_file(path_of(found), mimetype=found.content_type, as_attachment=True,
+                         download_name=found.filename)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -146,15 +167,28 @@ class ServiceRequestView(TenantModelView):
         return self._form_page(item.service_type, item.version, item)
 
     def _form_page(self, service_type, version, item):
-        form_class = build_form(version.fields, staff=True)
+        form_class = build_form(version.fields, staff=True, documents=version.documents)
         form = form_class(data=item.data if item is not None else None)
         quote = None
-        if request.method == "POST" and form.validate():
-            values = form_values(form)
-            priced = services.quote(service_type, values)
+        if request.method == "POST":
+            valid = form.validate()
+            intent = request.form.get("intent")
+            if intent == "quote":
+                # a fee is quoted from what is filled in so far; files are asked for when saving
+                for code in form.spec_codes:
+                    field = getattr(form, code)
+                    if field.spec["kind"] == "file":
+                        field.errors = []
+            parsed = {code: getattr(form, code).data for code in form.spec_codes if not getattr(form, code).errors}
+            try:
+                priced = services.quote(service_type, parsed)
+            except FeeInputError:
+                priced = None
             quote = priced[0] if priced else None
-            if request.form.get("intent") == "save":
+            if valid and intent == "save":
                 try:
+                    values = services.store_uploads(service_type.tenant_id, form_class.specs, form_values(form),
+                                                    g.user.id)
                     if item is None:
                         item = services.file_request(service_type, values, g.user.id)
                     else:
@@ -166,8 +200,8 @@ class ServiceRequestView(TenantModelView):
                 else:
                     flash(_("Saved."), "success")
                     return redirect(url_for("ServiceRequestView.show", pk=item.id))
-        elif request.method == "POST":
-            flash(_("Please correct the highlighted fields."), "danger")
+            elif any(getattr(form, code).errors for code in form.spec_codes):
+                flash(_("Please correct the highlighted fields."), "danger")
         return self.render_template(
             "catalog/request_form.html", form=form, service_type=service_type, version=version, item=item,
             quote=quote, title=str(service_type), appbuilder=self.appbuilder,

@@ -28,6 +28,12 @@ GOOD = {"applicant": "สมชาย ใจดี", "area": "120.5", "start_on"
         "inspector_note": ""}
 
 
+def with_id_card(data, name="id.pdf", body=b"%PDF-1.4 test"):
+    import io
+
+    return {**data, "doc_id_card": (io.BytesIO(body), name)}
+
+
 def test_file_a_request_through_the_generated_form(app, client_for, db_session, tenant_a):
     client = client_for("a.officer")
     st = _service_type_id(app, tenant_a.id)
@@ -49,7 +55,13 @@ def test_file_a_request_through_the_generated_form(app, client_for, db_session, 
     html = client.post(f"/service-requests/new/{st}", data={**GOOD, "intent": "quote"}).get_data(as_text=True)
     assert 'id="fee-quote"' in html
     assert _count_requests(db_session, tenant_a.id) == before
-    response = client.post(f"/service-requests/new/{st}", data={**GOOD, "intent": "save"})
+    # the required document must be attached, and only of the accepted types
+    html = client.post(f"/service-requests/new/{st}", data={**GOOD, "intent": "save"}).get_data(as_text=True)
+    assert "สำเนาบัตรประจำตัวประชาชน" in html and _count_requests(db_session, tenant_a.id) == before
+    html = client.post(f"/service-requests/new/{st}",
+                       data=with_id_card({**GOOD, "intent": "save"}, name="virus.exe")).get_data(as_text=True)
+    assert "virus.exe" in html and _count_requests(db_session, tenant_a.id) == before
+    response = client.post(f"/service-requests/new/{st}", data=with_id_card({**GOOD, "intent": "save"}))
     assert response.status_code == 302
     assert _count_requests(db_session, tenant_a.id) == before + 1
     pk = int(re.search(r"/service-requests/show/(\d+)", response.headers["Location"]).group(1))
@@ -60,7 +72,12 @@ def test_file_a_request_through_the_generated_form(app, client_for, db_session, 
         assert row.data["kind_of_use"] == "home"
     html = client.get(f"/service-requests/show/{pk}").get_data(as_text=True)
     assert "1 ธันวาคม 2569" in html and "อยู่อาศัย" in html and "120.50 ตร.ม." in html
-    assert "บาท" in html
+    assert "บาท" in html and "id.pdf" in html
+    link = re.search(r'href="(/service-requests/attachment/\d+)"', html).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 test"
+    # another tenant cannot fetch it
+    assert client_for("b.officer").get(link).status_code == 404
     # edit it through the same form
     response = client.post(f"/service-requests/edit/{pk}", data={**GOOD, "area": "100", "intent": "save"})
     assert response.status_code == 302
@@ -94,7 +111,7 @@ def test_a_service_defined_only_in_yaml_works(app, client_for, tenant_a):
 def test_another_tenants_services_and_requests_are_invisible(app, client_for, db_session, tenant_a, tenant_b):
     b_st = _service_type_id(app, tenant_b.id)
     b_client = client_for("b.officer")
-    response = b_client.post(f"/service-requests/new/{b_st}", data={**GOOD, "intent": "save"})
+    response = b_client.post(f"/service-requests/new/{b_st}", data=with_id_card({**GOOD, "intent": "save"}))
     b_pk = int(re.search(r"/service-requests/show/(\d+)", response.headers["Location"]).group(1))
     client = client_for("a.officer")
     assert client.get(f"/service-requests/new/{b_st}").status_code == 404

@@ -59,8 +59,11 @@ def test_admin_creates_a_service_with_fields_and_fees_and_a_clerk_uses_it(app, c
     assert admin.post(f"/service-admin/fees/{pk}", data={**fee, "intent": "save"}).status_code == 302
     # a clerk files a request and gets the fee
     clerk = client_for("a.officer")
+    import io
+
     response = clerk.post(f"/service-requests/new/{pk}", data={
-        "requester": "มาลี", "trips": "2", "on_day": "05/01/2570", "intent": "save"})
+        "requester": "มาลี", "trips": "2", "on_day": "05/01/2570", "intent": "save",
+        "doc_id_card": (io.BytesIO(b"%PDF-1.4"), "id.pdf")})
     assert response.status_code == 302
     html = clerk.get(response.headers["Location"]).get_data(as_text=True)
     assert "600.00 บาท" in html and "หกร้อยบาทถ้วน" in html
