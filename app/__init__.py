@@ -100,6 +100,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app.catalog.admin_views import ServiceAdminView
+    from app.catalog.api import ServiceRequestApi
     from app.catalog.views import FeeScheduleView, ServiceCatalogView, ServiceRequestView, ServiceTypeView
     from app.security.api import DivisionApi, MembershipApi
     from app.security.views import GrantLogView, MembershipView, TenantUserView
@@ -153,4 +154,5 @@ def _register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view_no_menu(TenantSwitchView)
     appbuilder.add_api(DivisionApi)
+    appbuilder.add_api(ServiceRequestApi)
     appbuilder.add_api(MembershipApi)

@@ -149,12 +149,13 @@ def quote(service_type: ServiceType, values: dict, on: Optional[date] = None, la
 
 # --- requests ---------------------------------------------------------------------------------------------
 
-def validate_values(version: ServiceTypeVersion, data: dict, staff: bool = True) -> dict:
+def validate_values(version: ServiceTypeVersion, data: dict, staff: bool = True,
+                    documents: list | None = None) -> dict:
     """The values as stored, or UserError with one message per field (the API's and seeds' path)."""
     import marshmallow
 
     try:
-        return build_schema(version.fields, staff=staff)().load(data)
+        return build_schema(version.fields, staff=staff, documents=documents)().load(data)
     except marshmallow.ValidationError as error:
         raise UserError(_("Please correct the highlighted fields."), status=422) from error
 
