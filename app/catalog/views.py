@@ -22,6 +22,10 @@ from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
 STATUS_LABELS = {"submitted": _l("Submitted")}
+CATEGORY_LABELS = {
+    "complaint": _l("Complaint"), "permit": _l("Permit"), "certificate": _l("Certificate"),
+    "registration": _l("Registration"), "welfare": _l("Welfare"), "other": _l("Other"),
+}
 
 
 class FeeScheduleView(TenantModelView):
@@ -61,6 +65,7 @@ class ServiceTypeView(TenantModelView):
     base_permissions = ["can_list", "can_show", "can_edit", "edit_definition", "add_fee_schedule"]
     related_views = [FeeScheduleView]
     show_template = "appbuilder/general/model/show_cascade.html"
+    formatters_columns = {"category": lambda value: str(CATEGORY_LABELS.get(value, value))}
     navigation_actions = ("edit_definition", "add_fee_schedule")
 
     @action("edit_definition", _l("Edit fields and guide"), icon="fa-list", multiple=False)
