@@ -101,7 +101,13 @@ def _register_views(appbuilder: AppBuilder) -> None:
 
     from app.catalog.admin_views import ServiceAdminView
     from app.catalog.api import ServiceRequestApi
-    from app.catalog.views import FeeScheduleView, ServiceCatalogView, ServiceRequestView, ServiceTypeView
+    from app.catalog.views import (
+        FeeScheduleView,
+        ServiceCatalogView,
+        ServiceFieldView,
+        ServiceRequestView,
+        ServiceTypeView,
+    )
     from app.security.api import DivisionApi, MembershipApi
     from app.security.views import GrantLogView, MembershipView, TenantUserView
     from app.tenancy.views import (
@@ -143,6 +149,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
         ServiceAdminView, "New service", label=_l("New service"), icon="fa-plus", category=services,
     )
     appbuilder.add_view_no_menu(FeeScheduleView)
+    appbuilder.add_view_no_menu(ServiceFieldView)
     platform = "Platform"
     appbuilder.add_view(
         TenantView, "Organisations", label=_l("Organisations"), icon="fa-building", category=platform,

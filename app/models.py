@@ -2,6 +2,7 @@
 from app.catalog.attachments import Attachment  # noqa: F401
 from app.catalog.models import (  # noqa: F401
     FeeSchedule,
+    ServiceFieldDraft,
     ServiceRequest,
     ServiceTemplate,
     ServiceType,

@@ -198,6 +198,45 @@ class ServiceAdminView(BaseView):
         return self.render_template("catalog/admin_service.html", form=form, errors=errors, preview=preview,
                                     title=str(service_type), appbuilder=self.appbuilder)
 
+    # --- fields edited row by row ----------------------------------------------------------------------
+    @expose("/fields/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def fields(self, pk: int):
+        """Start editing (drafts from the current version), check, preview and publish as a new version."""
+        from app.catalog import drafts
+
+        service_type = db.session.get(ServiceType, pk)
+        if service_type is None:
+            abort(404)
+        drafts.start_editing(service_type)
+        db.session.commit()
+        errors, preview = [], None
+        try:
+            definition = ServiceSpec().load(drafts.draft_definition(service_type))
+        except ValidationError as error:
+            definition, errors = None, [f"{w}: {m}" for w, m in flatten_errors(error.messages)]
+        if definition is not None:
+            for schedule in services.schedules(service_type):
+                try:
+                    _fee_fields_exist(schedule.rules, definition["fields"], "fees")
+                except ValidationError as error:
+                    errors += [f"{w}: {m}" for w, m in flatten_errors(error.messages)]
+        if not errors:
+            preview = build_form(definition["fields"], staff=True)(meta={"csrf": False}, formdata=None)
+            if request.method == "POST" and request.form.get("intent") == "publish":
+                definition["template_code"] = service_type.template_code
+                _st, changed = services.save_definition(require_tenant_id(), definition,
+                                                        service_type.responsible_division)
+                db.session.commit()
+                if "version" in changed:
+                    flash(_("Saved as version %(n)d. Requests filed earlier keep their version.",
+                            n=service_type.current_version), "success")
+                else:
+                    flash(_("Nothing changed."), "info")
+                return redirect(url_for("ServiceTypeView.show", pk=service_type.id))
+        return self.render_template("catalog/admin_fields.html", service_type=service_type, errors=errors,
+                                    preview=preview, title=str(service_type), appbuilder=self.appbuilder)
+
     # --- fee schedules ---------------------------------------------------------------------------------
     @expose("/fees/<int:pk>", methods=["GET", "POST"])
     @has_access

@@ -180,3 +180,41 @@ class ServiceRequest(TenantScoped, Model):
 
     def __str__(self) -> str:
         return self.title or f"#{self.id}"
+
+
+class ServiceFieldDraft(TenantScoped, Model):
+    """One field of a service being edited in the screens; published together as a new version."""
+
+    __tablename__ = "service_field_drafts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "service_type_id", "code", name="uq_service_field_drafts"),
+        ForeignKeyConstraint(
+            ["tenant_id", "service_type_id"], ["service_types.tenant_id", "service_types.id"],
+            name="fk_service_field_drafts_type", ondelete="CASCADE",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    service_type: Mapped[ServiceType] = relationship(
+        ServiceType,
+        primaryjoin=lambda: ServiceType.id == ServiceFieldDraft.service_type_id,
+        foreign_keys=lambda: [ServiceFieldDraft.service_type_id],
+        lazy="joined",
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
+    code: Mapped[str] = mapped_column(String(48), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    label_th: Mapped[str] = mapped_column(String(200), nullable=False)
+    label_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    help_th: Mapped[str | None] = mapped_column(Text, nullable=True)
+    required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    staff_only: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    unit_th: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    min_value: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    max_value: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    max_error_th: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # one choice per line: value | Thai label | English label
+    choices_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    def __str__(self) -> str:
+        return self.label_th

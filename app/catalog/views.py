@@ -9,12 +9,15 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from wtforms import SelectField
+from wtforms.validators import DataRequired
 
 from app import thai
 from app.catalog import services
 from app.catalog.builder import build_form, form_values, label
 from app.catalog.fees import FeeInputError
-from app.catalog.models import FeeSchedule, ServiceRequest, ServiceType
+from app.catalog.models import FeeSchedule, ServiceFieldDraft, ServiceRequest, ServiceType
+from app.catalog.values import KINDS
 from app.catalog.values import display
 from app.extensions import db
 from app.tenancy.errors import UserError
@@ -49,6 +52,41 @@ class FeeScheduleView(TenantModelView):
     formatters_columns = {"rules": lambda rules: ", ".join(r.get("label_th", r.get("code", "")) for r in rules)}
 
 
+class ServiceFieldView(TenantModelView):
+    """Fields of a service, row by row; published together as a new version of the service."""
+
+    route_base = "/service-fields"
+    datamodel = TenantInterface(ServiceFieldDraft)
+    list_title = _l("Fields being edited")
+    show_title = _l("Field")
+    add_title = _l("Add field")
+    edit_title = _l("Edit field")
+    list_columns = ["service_type", "position", "code", "label_th", "kind", "required", "staff_only"]
+    show_columns = ["service_type", "position", "code", "kind", "label_th", "label_en", "help_th", "required",
+                    "staff_only", "unit_th", "min_value", "max_value", "max_error_th", "choices_text"]
+    add_columns = show_columns
+    edit_columns = show_columns
+    search_columns = ["service_type", "code", "label_th", "kind"]
+    order_columns = ["position", "code"]
+    base_order = ("position", "asc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+    label_columns = {
+        "service_type": _l("Service"), "position": _l("Order"), "code": _l("Code"), "kind": _l("Kind"),
+        "label_th": _l("Label (Thai)"), "label_en": _l("Label (English)"), "help_th": _l("Help text"),
+        "required": _l("Required"), "staff_only": _l("Staff only"), "unit_th": _l("Unit"),
+        "min_value": _l("Minimum"), "max_value": _l("Maximum"), "max_error_th": _l("Message above the maximum"),
+        "choices_text": _l("Choices (one per line: value | Thai | English)"),
+    }
+    description_columns = {
+        "code": _l("English lower-case letters, digits and _; unique in the service."),
+        "min_value": _l("Numbers, or an ISO date (2025-10-01) for date fields."),
+    }
+    add_form_extra_fields = {
+        "kind": SelectField(_l("Kind"), choices=[(k, k) for k in KINDS], validators=[DataRequired()]),
+    }
+    edit_form_extra_fields = add_form_extra_fields
+
+
 class ServiceTypeView(TenantModelView):
     route_base = "/service-types"
     datamodel = TenantInterface(ServiceType)
@@ -62,11 +100,15 @@ class ServiceTypeView(TenantModelView):
     search_columns = ["name_th", "code", "category", "responsible_division", "active"]
     order_columns = ["name_th", "sla_days"]
     base_order = ("name_th", "asc")
-    base_permissions = ["can_list", "can_show", "can_edit", "edit_definition", "add_fee_schedule"]
-    related_views = [FeeScheduleView]
+    base_permissions = ["can_list", "can_show", "can_edit", "edit_definition", "add_fee_schedule", "edit_fields"]
+    related_views = [ServiceFieldView, FeeScheduleView]
     show_template = "appbuilder/general/model/show_cascade.html"
     formatters_columns = {"category": lambda value: str(CATEGORY_LABELS.get(value, value))}
-    navigation_actions = ("edit_definition", "add_fee_schedule")
+    navigation_actions = ("edit_definition", "add_fee_schedule", "edit_fields")
+
+    @action("edit_fields", _l("Edit fields one by one"), icon="fa-pencil", multiple=False)
+    def edit_fields(self, item):
+        return redirect(url_for("ServiceAdminView.fields", pk=item.id))
 
     @action("edit_definition", _l("Edit fields and guide"), icon="fa-list", multiple=False)
     def edit_definition(self, item):

@@ -101,3 +101,49 @@ def test_admin_changes_a_definition_into_a_new_version(app, client_for, tenant_a
 def test_only_admins_define_services(client_for):
     for username in ("a.officer", "a.manager", "a.mayor"):
         assert client_for(username).get("/service-admin/new").status_code in (302, 403), username
+
+
+def test_admin_edits_fields_one_by_one_and_publishes_a_version(app, client_for, tenant_a, tenant_b):
+    from app.catalog.models import ServiceFieldDraft
+    from tests.conftest import ids_in_links, select_options
+
+    with app.app_context(), tenant_scope(tenant_a.id):
+        pk = db.session.scalar(select(ServiceType.id).where(ServiceType.code == "test_permit"))
+        before = db.session.get(ServiceType, pk).current_version
+    admin = client_for("a.admin")
+    html = admin.get(f"/service-admin/fields/{pk}").get_data(as_text=True)  # drafts from the current version
+    assert 'id="form-preview"' in html and "ชื่อผู้ยื่น" in html
+    # the add form offers only this tenant's services
+    form = admin.get("/service-fields/add").get_data(as_text=True)
+    with app.app_context(), tenant_scope(tenant_b.id):
+        b_pk = db.session.scalar(select(ServiceType.id).where(ServiceType.code == "test_permit"))
+    assert str(b_pk) not in select_options(form, "service_type")
+    # a choice field without choices cannot be published
+    admin.post("/service-fields/add", data={"service_type": pk, "position": "100", "code": "roof", "kind": "choice",
+                                            "label_th": "ชนิดหลังคา"})
+    html = admin.get(f"/service-admin/fields/{pk}").get_data(as_text=True)
+    assert 'id="definition-errors"' in html and "choices" in html
+    assert 'value="publish"' not in html
+    with app.app_context(), tenant_scope(tenant_a.id):
+        draft = db.session.scalar(select(ServiceFieldDraft).where(ServiceFieldDraft.code == "roof"))
+        draft_id = draft.id
+    response = admin.post(f"/service-fields/edit/{draft_id}", data={
+        "service_type": pk, "position": "100", "code": "roof", "kind": "choice", "label_th": "ชนิดหลังคา",
+        "choices_text": "tile | กระเบื้อง | Tile\nmetal | เมทัลชีท | Metal sheet"})
+    assert response.status_code == 302
+    html = admin.get(f"/service-admin/fields/{pk}").get_data(as_text=True)
+    assert "เมทัลชีท" in html and 'value="publish"' in html
+    assert admin.post(f"/service-admin/fields/{pk}", data={"intent": "publish"}).status_code == 302
+    with app.app_context(), tenant_scope(tenant_a.id):
+        service_type = db.session.get(ServiceType, pk)
+        from app.catalog import services
+
+        assert service_type.current_version == before + 1
+        assert services.current_version(service_type).fields[-1]["choices"][1]["label_th"] == "เมทัลชีท"
+    # B sees none of A's drafts and cannot touch them
+    b_admin = client_for("b.admin")
+    html = b_admin.get("/service-fields/list/?psize_ServiceFieldView=100").get_data(as_text=True)
+    assert draft_id not in ids_in_links(html, "/service-fields")
+    assert b_admin.get(f"/service-fields/edit/{draft_id}").status_code == 404
+    assert b_admin.post(f"/service-fields/delete/{draft_id}").status_code == 404
+    assert b_admin.get(f"/service-admin/fields/{pk}").status_code == 404
