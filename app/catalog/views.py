@@ -251,7 +251,8 @@ class ServiceRequestView(TenantModelView):
                 flash(_("Please correct the highlighted fields."), "danger")
         return self.render_template(
             "catalog/request_form.html", form=form, service_type=service_type, version=version, item=item,
-            quote=quote, title=str(service_type), appbuilder=self.appbuilder,
+            quote=quote, has_fees=bool(services.schedules(service_type)), title=str(service_type),
+            appbuilder=self.appbuilder,
         )
 
 
