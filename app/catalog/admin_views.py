@@ -55,6 +55,35 @@ def _divisions():
         select(Division).where(Division.active.is_(True)).order_by(Division.code))]
 
 
+def _preview(fields: list[dict]):
+    """The generated form, unbound, to show an admin what clerks and citizens will fill in."""
+    return build_form(fields, staff=True)(meta={"csrf": False}, formdata=None)
+
+
+def _fees_still_fit(service_type: ServiceType, fields: list[dict]) -> list[str]:
+    """A new field list must keep every field the service's fee rules read."""
+    errors = []
+    for schedule in services.schedules(service_type):
+        try:
+            _fee_fields_exist(schedule.rules, fields, "fees")
+        except ValidationError as error:
+            errors += [f"{where}: {message}" for where, message in flatten_errors(error.messages)]
+    return errors
+
+
+def _publish(service_type: ServiceType, definition: dict):
+    definition["template_code"] = service_type.template_code
+    _service_type, changed = services.save_definition(require_tenant_id(), definition,
+                                                      service_type.responsible_division)
+    db.session.commit()
+    if "version" in changed:
+        flash(_("Saved as version %(n)d. Requests filed earlier keep their version.",
+                n=service_type.current_version), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return redirect(url_for("ServiceTypeView.show", pk=service_type.id))
+
+
 class NewServiceForm(FlaskForm):
     template = SelectField(_l("Template"), validators=[Optional()])
     code = StringField(_l("Code"), validators=[DataRequired()])
@@ -102,7 +131,7 @@ class ServiceAdminView(BaseView):
             if not errors and db.session.scalar(select(ServiceType.id).where(ServiceType.code == definition["code"])):
                 errors = [_("A service with the code %(code)s already exists.", code=definition["code"])]
             if not errors:
-                preview = build_form(definition["fields"], staff=True)(meta={"csrf": False}, formdata=None)
+                preview = _preview(definition["fields"])
                 if request.form.get("intent") == "save":
                     return self._create(definition, chosen, int(form.responsible_division.data))
         return self.render_template("catalog/admin_service.html", form=form, errors=errors, preview=preview,
@@ -177,24 +206,11 @@ class ServiceAdminView(BaseView):
                 "category": service_type.category,
             })
             if not errors:
-                for schedule in services.schedules(service_type):
-                    try:
-                        _fee_fields_exist(schedule.rules, definition["fields"], "fees")
-                    except ValidationError as error:
-                        errors += [f"{w}: {m}" for w, m in flatten_errors(error.messages)]
+                errors = _fees_still_fit(service_type, definition["fields"])
             if not errors:
-                preview = build_form(definition["fields"], staff=True)(meta={"csrf": False}, formdata=None)
+                preview = _preview(definition["fields"])
                 if request.form.get("intent") == "save":
-                    definition["template_code"] = service_type.template_code
-                    _st, changed = services.save_definition(require_tenant_id(), definition,
-                                                            service_type.responsible_division)
-                    db.session.commit()
-                    if "version" in changed:
-                        flash(_("Saved as version %(n)d. Requests filed earlier keep their version.",
-                                n=service_type.current_version), "success")
-                    else:
-                        flash(_("Nothing changed."), "info")
-                    return redirect(url_for("ServiceTypeView.show", pk=service_type.id))
+                    return _publish(service_type, definition)
         return self.render_template("catalog/admin_service.html", form=form, errors=errors, preview=preview,
                                     title=str(service_type), appbuilder=self.appbuilder)
 
@@ -216,24 +232,11 @@ class ServiceAdminView(BaseView):
         except ValidationError as error:
             definition, errors = None, [f"{w}: {m}" for w, m in flatten_errors(error.messages)]
         if definition is not None:
-            for schedule in services.schedules(service_type):
-                try:
-                    _fee_fields_exist(schedule.rules, definition["fields"], "fees")
-                except ValidationError as error:
-                    errors += [f"{w}: {m}" for w, m in flatten_errors(error.messages)]
+            errors = _fees_still_fit(service_type, definition["fields"])
         if not errors:
-            preview = build_form(definition["fields"], staff=True)(meta={"csrf": False}, formdata=None)
+            preview = _preview(definition["fields"])
             if request.method == "POST" and request.form.get("intent") == "publish":
-                definition["template_code"] = service_type.template_code
-                _st, changed = services.save_definition(require_tenant_id(), definition,
-                                                        service_type.responsible_division)
-                db.session.commit()
-                if "version" in changed:
-                    flash(_("Saved as version %(n)d. Requests filed earlier keep their version.",
-                            n=service_type.current_version), "success")
-                else:
-                    flash(_("Nothing changed."), "info")
-                return redirect(url_for("ServiceTypeView.show", pk=service_type.id))
+                return _publish(service_type, definition)
         return self.render_template("catalog/admin_fields.html", service_type=service_type, errors=errors,
                                     preview=preview, title=str(service_type), appbuilder=self.appbuilder)
 
