@@ -109,6 +109,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
         ServiceTypeView,
     )
     from app.security.api import DivisionApi, MembershipApi
+    from app.service_requests.views import TenantClosureView
     from app.security.views import GrantLogView, MembershipView, TenantUserView
     from app.tenancy.views import (
         DivisionView,
@@ -133,6 +134,10 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(
         OrganisationSettingsView, "Organisation settings", label=_l("Organisation settings"),
         icon="fa-cog", category=org,
+    )
+    appbuilder.add_view(
+        TenantClosureView, "Office closures", label=_l("Office closures"), icon="fa-calendar-times-o",
+        category=org,
     )
     services = "Services"
     appbuilder.add_view(

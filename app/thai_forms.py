@@ -11,6 +11,21 @@ from wtforms.widgets import html_params
 from app import thai
 
 
+class DateRequired:
+    """Like DataRequired, but keeps a date's own message (DataRequired would replace "looks like a C.E.
+    year" with "this field is required")."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        from wtforms.validators import StopValidation
+
+        if field.data is None:
+            if field.errors:
+                raise StopValidation()
+            raise StopValidation(field.gettext("This field is required."))
+
+
 class ThaiDateWidget:
     """A text box (24/11/2569) that thai-date.js turns into a Thai calendar with พ.ศ. years."""
 

@@ -27,7 +27,7 @@ from app.extensions import db
 from app.seeds.loader import flatten_errors
 from app.tenancy.context import require_tenant_id
 from app.tenancy.models import Division
-from app.thai_forms import ThaiDateField
+from app.thai_forms import DateRequired, ThaiDateField
 
 DEFINITION_KEYS = ("legal_basis", "fields", "documents", "guide")
 
@@ -99,7 +99,7 @@ class DefinitionForm(FlaskForm):
 
 
 class FeeScheduleForm(FlaskForm):
-    effective_from = ThaiDateField(_l("In force from"), validators=[DataRequired()])
+    effective_from = ThaiDateField(_l("In force from"), validators=[DateRequired()])
     effective_to = ThaiDateField(_l("In force until"), validators=[Optional()])
     legal_source_th = StringField(_l("Legal source"), validators=[DataRequired()])
     rules = TextAreaField(_l("Fee rules (YAML)"), validators=[DataRequired()])

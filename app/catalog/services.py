@@ -212,10 +212,13 @@ def file_request(service_type: ServiceType, values: dict, actor_id: Optional[int
     if not service_type.active:
         raise UserError(_("This service is not open for requests."), status=422)
     version = current_version(service_type)
+    from app.service_requests.clock import WorkingCalendar
+
     request = ServiceRequest(
         tenant_id=service_type.tenant_id, service_type_id=service_type.id, version_id=version.id,
         division_id=service_type.responsible_division_id, data=values, created_by_id=actor_id,
         title=request_title(version, values, service_type), status="submitted",
+        due_on=WorkingCalendar.for_current_tenant().add_working_days(thai.today_bangkok(), service_type.sla_days),
     )
     priced = quote(service_type, values)
     request.fee_total = priced[0].total if priced else None

@@ -3,6 +3,7 @@ requests filed through each service's generated Thai form (with the fee quoted b
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
+from markupsafe import Markup
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
@@ -29,6 +30,16 @@ CATEGORY_LABELS = {
     "complaint": _l("Complaint"), "permit": _l("Permit"), "certificate": _l("Certificate"),
     "registration": _l("Registration"), "welfare": _l("Welfare"), "other": _l("Other"),
 }
+
+
+def _due_text(value) -> Markup | str:
+    """The due date in พ.ศ., flagged when it has passed."""
+    if value is None:
+        return "-"
+    text = thai.format_date(value)
+    if value < thai.today_bangkok():
+        return Markup('<span class="label label-danger">{}</span> {}').format(_("Overdue"), text)
+    return text
 
 
 class FeeScheduleView(TenantModelView):
@@ -137,9 +148,9 @@ class ServiceRequestView(TenantModelView):
     datamodel = TenantInterface(ServiceRequest)
     list_title = _l("Requests")
     show_title = _l("Request")
-    list_columns = ["id", "title", "service_type", "division", "status", "fee_total", "created_at"]
-    search_columns = ["service_type", "division", "status", "created_at", "title"]
-    order_columns = ["id", "created_at", "fee_total"]
+    list_columns = ["id", "title", "service_type", "division", "status", "due_on", "fee_total", "created_at"]
+    search_columns = ["service_type", "division", "status", "due_on", "created_at", "title"]
+    order_columns = ["id", "created_at", "due_on", "fee_total"]
     base_order = ("created_at", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     method_permission_name = {
@@ -153,9 +164,11 @@ class ServiceRequestView(TenantModelView):
         "division": _l("Division"),
         "status": _l("Status"),
         "fee_total": _l("Fee"),
+        "due_on": _l("Due"),
         "created_at": _l("Filed at"),
     }
     formatters_columns = {
+        "due_on": lambda value: _due_text(value),
         "status": lambda value: str(STATUS_LABELS.get(value, value)),
         "fee_total": lambda value: "-" if value is None else thai.format_baht(value),
     }

@@ -82,9 +82,9 @@ def _label_blank_choices(*forms) -> None:
 
 def _thai_date_fields(datamodel: TenantInterface, columns, labels, search: bool = False) -> dict:
     """Every date column in a form or search is typed and shown in พ.ศ. (FAB's picker is C.E. only)."""
-    from wtforms.validators import DataRequired, Optional
+    from wtforms.validators import Optional
 
-    from app.thai_forms import ThaiDateField
+    from app.thai_forms import DateRequired, ThaiDateField
 
     fields = {}
     for name in columns or []:
@@ -94,7 +94,7 @@ def _thai_date_fields(datamodel: TenantInterface, columns, labels, search: bool 
         if is_date:
             required = not search and not datamodel.is_nullable(name)
             fields[name] = ThaiDateField(
-                (labels or {}).get(name, name), validators=[DataRequired() if required else Optional()]
+                (labels or {}).get(name, name), validators=[DateRequired() if required else Optional()]
             )
     return fields
 
