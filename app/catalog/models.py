@@ -100,6 +100,8 @@ class ServiceTypeVersion(TenantScoped, Model):
     documents: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     guide: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     legal_basis: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    # states and transitions (app/service_requests/workflow_spec.py); None: the standard workflow
+    workflow: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
 
@@ -179,6 +181,9 @@ class ServiceRequest(TenantScoped, Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # two people acting at once: the second write fails instead of silently overwriting the first
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": lock_version}
 
     def __str__(self) -> str:
         return self.title or f"#{self.id}"

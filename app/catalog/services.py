@@ -19,7 +19,8 @@ from app.extensions import db
 from app.tenancy.errors import UserError
 from app.tenancy.models import Division
 
-VERSIONED = ("fields", "documents", "guide", "legal_basis")
+VERSIONED = ("fields", "documents", "guide", "legal_basis", "workflow")
+EMPTY = {"fields": [], "documents": [], "guide": {}, "legal_basis": [], "workflow": None}
 
 
 def template_by_code(code: str) -> Optional[ServiceTemplate]:
@@ -31,7 +32,7 @@ def resolve_definition(entry: dict, template: Optional[ServiceTemplate]) -> dict
     if template is None:
         return copy.deepcopy(entry)
     spec = copy.deepcopy(template.spec)
-    for key in ("name_th", "name_en", "category", "responsible_division", "sla_days", "code"):
+    for key in ("name_th", "name_en", "category", "responsible_division", "sla_days", "code", "workflow"):
         if entry.get(key) is not None:
             spec[key] = entry[key]
     spec["fields"] = list(spec["fields"]) + list(entry.get("extra_fields") or [])
@@ -71,7 +72,7 @@ def save_definition(tenant_id: int, definition: dict, division: Division) -> tup
             setattr(service_type, key, value)
             changed.append(key)
     db.session.flush()
-    body = {key: _jsonable(definition.get(key) or ([] if key != "guide" else {})) for key in VERSIONED}
+    body = {key: _jsonable(definition.get(key) or EMPTY[key]) for key in VERSIONED}
     latest = current_version(service_type) if service_type.current_version else None
     if latest is None or any(getattr(latest, key) != body[key] for key in VERSIONED):
         service_type.current_version += 1

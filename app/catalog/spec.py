@@ -9,6 +9,7 @@ from marshmallow import ValidationError, validate, validates_schema
 
 from app.catalog.values import KINDS
 from app.schema_base import Strict, fields
+from app.service_requests.workflow_spec import WorkflowSpec
 
 CODE = validate.Regexp(
     r"^[a-z][a-z0-9_]{0,47}$",
@@ -158,6 +159,7 @@ class ServiceSpec(Strict):
     guide = fields.Nested(GuideSpec, load_default=dict)
     fees = fields.Nested(FeeScheduleSpec, load_default=None)
     caps = fields.Raw(load_default=list)
+    workflow = fields.Nested(WorkflowSpec, load_default=None)
 
     @validates_schema
     def _whole(self, data, **kwargs):
@@ -209,6 +211,7 @@ class TenantServiceSpec(Strict):
     extra_fields = fields.List(fields.Nested(FieldSpec), load_default=list)
     documents = fields.Raw(load_default=None)
     guide = fields.Raw(load_default=None)
+    workflow = fields.Raw(load_default=None)
     fees = fields.List(fields.Nested(FeeScheduleSpec), load_default=list)
     active = fields.Boolean(load_default=True)
 

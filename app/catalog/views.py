@@ -25,11 +25,21 @@ from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
-STATUS_LABELS = {"submitted": _l("Submitted")}
 CATEGORY_LABELS = {
     "complaint": _l("Complaint"), "permit": _l("Permit"), "certificate": _l("Certificate"),
     "registration": _l("Registration"), "welfare": _l("Welfare"), "other": _l("Other"),
 }
+
+
+def _state_label(code: str) -> str:
+    """A state's name for lists (the standard workflow's names; a service's own states show their code)."""
+    from app.service_requests.workflow_spec import DEFAULT_WORKFLOW
+    from app.tenancy.models import localized
+
+    for spec in DEFAULT_WORKFLOW["states"]:
+        if spec["code"] == code:
+            return localized(spec["name_th"], spec["name_en"])
+    return code
 
 
 def _due_text(value) -> Markup | str:
@@ -155,6 +165,7 @@ class ServiceRequestView(TenantModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     method_permission_name = {
         "new": "add", "add": "add", "edit": "edit", "show": "show", "list": "list", "attachment": "show",
+        "act": "show",
     }
     show_template = "catalog/request_show.html"
     label_columns = {
@@ -169,7 +180,7 @@ class ServiceRequestView(TenantModelView):
     }
     formatters_columns = {
         "due_on": lambda value: _due_text(value),
-        "status": lambda value: str(STATUS_LABELS.get(value, value)),
+        "status": lambda value: _state_label(value),
         "fee_total": lambda value: "-" if value is None else thai.format_baht(value),
     }
 
@@ -186,10 +197,37 @@ class ServiceRequestView(TenantModelView):
         attachments = db.session.scalars(
             select(Attachment).where(Attachment.request_id == item.id).order_by(Attachment.id)).all()
         priced = services.quote(item.service_type, item.data)
+        from app.service_requests import engine
+
         return self.render_template(
             self.show_template, item=item, rows=rows, attachments=attachments, quote=priced[0] if priced else None,
+            actions=engine.available(item, g.user), timeline=engine.timeline(item), state_name=engine.state_name,
             schedule=priced[1] if priced else None, title=self.show_title, appbuilder=self.appbuilder,
         )
+
+    @expose("/act/<int:pk>", methods=["POST"])
+    @has_access
+    def act(self, pk: int):
+        """Take a workflow action (accept, return, approve, ...) with an optional note."""
+        from app.service_requests import engine
+
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        try:
+            seen = int(request.form.get("version", ""))
+        except ValueError:
+            seen = None
+        try:
+            engine.take(item, request.form.get("action", ""), g.user, note=request.form.get("note", ""),
+                        staff_only=bool(request.form.get("staff_only")), seen_version=seen)
+            db.session.commit()
+        except UserError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("Done: the request is now %(state)s.", state=engine.state_name(item)), "success")
+        return redirect(url_for("ServiceRequestView.show", pk=pk))
 
     @expose("/attachment/<int:pk>")
     @has_access

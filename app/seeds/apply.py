@@ -176,6 +176,15 @@ class Applier:
                     self.error(seed, f"{path}.template", _("Unknown service template %(code)r.", code=entry["template"]))
                     continue
                 definition = catalog.resolve_definition(entry, template)
+                if entry.get("workflow") is not None:
+                    from app.service_requests.workflow_spec import WorkflowSpec
+
+                    try:
+                        definition["workflow"] = WorkflowSpec().load(entry["workflow"])
+                    except ValidationError as error:
+                        for where, message in flatten_errors(error.messages):
+                            self.error(seed, f"{path}.workflow.{where}", message)
+                        continue
             else:
                 raw = {k: v for k, v in entry.items()
                        if k not in ("template", "extra_fields", "fees", "active") and v is not None}

@@ -1,13 +1,13 @@
-"""Days an organisation's office is closed beyond the national holidays (the legal clock skips them)."""
+"""Office closures (the legal clock skips them) and the timeline of each request."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.tenancy.models import TenantScoped
+from app.tenancy.models import Division, TenantScoped, utcnow
 
 
 class TenantClosure(TenantScoped, Model):
@@ -19,3 +19,34 @@ class TenantClosure(TenantScoped, Model):
 
     def __str__(self) -> str:
         return self.name_th
+
+
+class ServiceRequestEvent(TenantScoped, Model):
+    """One step on a request's timeline: who did what, when, from which state to which, in which กอง."""
+
+    __tablename__ = "service_request_events"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "request_id"], ["service_requests.tenant_id", "service_requests.id"],
+            name="fk_service_request_events_request", ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "division_id"], ["divisions.tenant_id", "divisions.id"],
+            name="fk_service_request_events_division", ondelete="RESTRICT",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    from_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(32), nullable=False)
+    division_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    division: Mapped[Division] = relationship(
+        Division, primaryjoin=lambda: Division.id == ServiceRequestEvent.division_id,
+        foreign_keys=lambda: [ServiceRequestEvent.division_id], lazy="joined",
+    )
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    staff_only: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -1,0 +1,117 @@
+"""The workflow engine: which actions a person may take on a request now, and taking one (checked, timed,
+written to the timeline). It refuses anything the service's workflow does not allow, with the reason."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from flask_appbuilder.security.sqla.models import User
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.catalog.models import ServiceRequest
+from app.extensions import db
+from app.service_requests.models import ServiceRequestEvent
+from app.service_requests.workflow_spec import DEFAULT_WORKFLOW
+from app.tenancy.errors import UserError
+from app.tenancy.models import Division, localized
+
+
+@dataclass(frozen=True)
+class Action:
+    code: str
+    label: str
+    to: str
+    note_required: bool
+
+
+def workflow_of(request: ServiceRequest) -> dict:
+    return request.version.workflow or DEFAULT_WORKFLOW
+
+
+def state(request: ServiceRequest, code: Optional[str] = None) -> dict:
+    code = code or request.status
+    for spec in workflow_of(request)["states"]:
+        if spec["code"] == code:
+            return spec
+    return {"code": code, "name_th": code, "name_en": code, "holder": "@responsible", "final": False}
+
+
+def state_name(request: ServiceRequest, code: Optional[str] = None) -> str:
+    spec = state(request, code)
+    return localized(spec["name_th"], spec.get("name_en") or "")
+
+
+def _division_code(request: ServiceRequest, holder: str) -> str:
+    return request.service_type.responsible_division.code if holder == "@responsible" else holder
+
+
+def _may(user: User, request: ServiceRequest, transition: dict) -> bool:
+    """The user holds one of the roles in the transition's กอง, or an executive role that sees the whole tenant."""
+    where = _division_code(request, transition["division"])
+    for membership in getattr(user, "memberships", []) or []:
+        if membership.role.code in transition["roles"] and (
+            membership.division.code == where or membership.role.whole_tenant
+        ):
+            return True
+    return False
+
+
+def available(request: ServiceRequest, user: User) -> list[Action]:
+    if state(request)["final"]:
+        return []
+    return [
+        Action(t["action"], localized(t["name_th"], t.get("name_en") or ""), t["to"], t.get("note_required", False))
+        for t in workflow_of(request)["transitions"]
+        if request.status in t["from"] and _may(user, request, t)
+    ]
+
+
+def take(request: ServiceRequest, action: str, user: User, *, note: str = "", staff_only: bool = False,
+         seen_version: Optional[int] = None) -> ServiceRequestEvent:
+    """Move the request along one transition. The caller commits."""
+    if seen_version is not None and seen_version != request.lock_version:
+        raise UserError(_("Someone else has just acted on this request. Reload it to see what changed."), 409)
+    if state(request)["final"]:
+        raise UserError(_("This request is closed (%(state)s).", state=state_name(request)), 422)
+    matching = [t for t in workflow_of(request)["transitions"] if t["action"] == action]
+    if not matching:
+        raise UserError(_("This service has no action %(action)s.", action=action), 422)
+    from_here = [t for t in matching if request.status in t["from"]]
+    if not from_here:
+        raise UserError(_("%(action)s cannot be taken while the request is %(state)s.",
+                          action=localized(matching[0]["name_th"], matching[0].get("name_en") or ""),
+                          state=state_name(request)), 422)
+    allowed = [t for t in from_here if _may(user, request, t)]
+    if not allowed:
+        where = _division_code(request, from_here[0]["division"])
+        raise UserError(_("Only %(roles)s of the division %(division)s may do this.",
+                          roles=", ".join(from_here[0]["roles"]), division=where), 403)
+    transition = allowed[0]
+    if transition.get("note_required") and not note.strip():
+        raise UserError(_("Please write the reason in the note."), 422)
+    holder_code = _division_code(request, state(request, transition["to"])["holder"])
+    holder = db.session.scalar(select(Division).where(Division.code == holder_code)) or request.division
+    event = ServiceRequestEvent(
+        tenant_id=request.tenant_id, request_id=request.id, actor_id=user.id,
+        actor_name=f"{user.first_name} {user.last_name}".strip() or user.username, action=action,
+        from_state=request.status, to_state=transition["to"], division_id=holder.id, note=note.strip() or None,
+        staff_only=staff_only,
+    )
+    request.status = transition["to"]
+    request.division_id = holder.id
+    db.session.add(event)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise UserError(_("Someone else has just acted on this request. Reload it to see what changed."), 409)
+    return event
+
+
+def timeline(request: ServiceRequest, staff: bool = True) -> list[ServiceRequestEvent]:
+    stmt = select(ServiceRequestEvent).where(ServiceRequestEvent.request_id == request.id)
+    if not staff:
+        stmt = stmt.where(ServiceRequestEvent.staff_only.is_(False))
+    return list(db.session.scalars(stmt.order_by(ServiceRequestEvent.at, ServiceRequestEvent.id)))
