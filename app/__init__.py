@@ -109,6 +109,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
         ServiceTypeView,
     )
     from app.security.api import DivisionApi, MembershipApi
+    from app.service_requests.inbox_views import InboxView
     from app.service_requests.views import TenantClosureView
     from app.security.views import GrantLogView, MembershipView, TenantUserView
     from app.tenancy.views import (
@@ -147,6 +148,10 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(
         ServiceRequestView, "Requests", label=_l("Requests"), icon="fa-inbox", category=services
     )
+    appbuilder.add_view(InboxView, "Division inbox", label=_l("Division inbox"), icon="fa-tasks",
+                        category=services)
+    appbuilder.add_link("Approvals", href="/inbox/approvals", label=_l("Waiting for approval"),
+                        icon="fa-check-square-o", category=services)
     appbuilder.add_view(
         ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services
     )

@@ -76,7 +76,8 @@ SCREENS = {
                 "/users/userinfo/", "/resetmypassword/form", "/services/", "/service-requests/list/",
                 "/service-types/list/", "/service-admin/new", "/fee-schedules/list/"],
     "a.manager": ["/", "/org-users/list/", "/memberships/list/", "/memberships/add", "/grant-log/list/"],
-    "a.mayor": ["/", "/divisions/list/", "/org-users/list/", "/memberships/list/", "/grant-log/list/"],
+    "a.mayor": ["/", "/divisions/list/", "/org-users/list/", "/memberships/list/", "/grant-log/list/",
+                "/inbox/", "/inbox/approvals"],
     "a.officer": ["/", "/divisions/list/", "/users/userinfo/", "/services/", "/service-requests/list/"],
     "ops": ["/", "/tenants/list/", "/tenants/add", "/users/list/", "/roles/list/", "/tenant-switch-log/list/"],
 }
@@ -191,3 +192,45 @@ def test_address_field_offers_subdistricts_for_a_postcode(live_server, browser, 
     options = page.eval_on_selector_all("select.thai-subdistrict option", "els => els.map(e => e.textContent)")
     assert any("เชียงใหม่" in o for o in options)
     page.screenshot(path=os.path.join(OUTPUT, "request-form-address.png"), full_page=True)
+
+
+def test_executive_approves_on_a_phone(live_server, browser, app, client_for, tenant_a):
+    """390 x 844: open the approvals inbox, read the essentials, approve with a comment in two taps."""
+    from tests.service_requests.test_inbox import _to_approval
+    from tests.service_requests.test_workflow import _state
+
+    from app.security import services as grants  # noqa: F401  (the fixture below grants the director role)
+
+    _grant_director(app, tenant_a)
+    pk = _to_approval(app, client_for, tenant_a)
+    page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    _log_in(page, live_server, "a.mayor")
+    page.goto(f"{live_server}/inbox/approvals")
+    card = page.locator(".approval-card", has_text=f"#{pk} ")
+    assert "สมชาย" in card.inner_text()
+    page.screenshot(path=os.path.join(OUTPUT, "phone-approvals.png"), full_page=True)
+    card.locator("textarea").fill("อนุมัติตามเสนอ")  # tap 1: comment (optional when approving)
+    card.locator("button[value=approve]").click()  # tap 2
+    page.wait_for_load_state()
+    assert _state(app, pk) == "approved"
+    page.screenshot(path=os.path.join(OUTPUT, "phone-approvals-done.png"), full_page=True)
+
+
+def _grant_director(app, tenant):
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.security import services as grants
+    from app.security.models import Membership, RoleTemplate
+    from app.tenancy.context import tenant_scope
+    from app.tenancy.models import Division
+
+    with app.app_context(), tenant_scope(tenant.id):
+        user = db.session.scalar(select(User).where(User.username == "a.officer"))
+        division = db.session.scalar(select(Division).where(Division.code == "engineering"))
+        template = db.session.scalar(select(RoleTemplate).where(RoleTemplate.code == "division_director"))
+        if db.session.scalar(select(Membership.id).where(Membership.user_id == user.id,
+                                                         Membership.division_id == division.id)) is None:
+            grants.grant(None, user, division, template)
+            db.session.commit()

@@ -227,6 +227,9 @@ class ServiceRequestView(TenantModelView):
             flash(str(exc), "danger")
         else:
             flash(_("Done: the request is now %(state)s.", state=engine.state_name(item)), "success")
+        back = request.form.get("next", "")
+        if back.startswith("/inbox"):  # only back to our own inbox, never an outside address
+            return redirect(back)
         return redirect(url_for("ServiceRequestView.show", pk=pk))
 
     @expose("/attachment/<int:pk>")

@@ -39,26 +39,6 @@ def _state(app, pk):
         return db.session.get(ServiceRequest, pk).status
 
 
-@pytest.fixture
-def director_in_engineering(app, tenant_a):
-    """a.mayor also directs กองช่าง for these tests: division_director there."""
-    from app.security import services as grants
-    from app.security.models import RoleTemplate
-    from app.tenancy.models import Division
-
-    with app.app_context(), tenant_scope(tenant_a.id):
-        from flask_appbuilder.security.sqla.models import User
-
-        user = db.session.scalar(select(User).where(User.username == "a.officer"))
-        division = db.session.scalar(select(Division).where(Division.code == "engineering"))
-        template = db.session.scalar(select(RoleTemplate).where(RoleTemplate.code == "division_director"))
-        held = db.session.scalar(select(Membership.id).where(Membership.user_id == user.id,
-                                                             Membership.division_id == division.id))
-        if held is None:
-            grants.grant(None, user, division, template)
-            db.session.commit()
-
-
 def test_a_permit_walks_from_submission_to_completion(app, client_for, tenant_a, director_in_engineering):
     officer, mayor = client_for("a.officer"), client_for("a.mayor")
     pk = _file(officer, app, tenant_a.id)
