@@ -18,6 +18,10 @@ from app.tenancy.errors import UserError
 from app.tenancy.models import Division, localized
 
 
+# s.8 of the Licensing Facilitation Act: the deficiency record lists everything missing, once
+ONE_TIME_RETURN = "return_for_documents"
+
+
 @dataclass(frozen=True)
 class Action:
     code: str
@@ -58,14 +62,24 @@ def _may(user: User, request: ServiceRequest, transition: dict) -> bool:
     return False
 
 
+def _returned_before(request: ServiceRequest) -> bool:
+    return db.session.scalar(
+        select(ServiceRequestEvent.id).where(ServiceRequestEvent.request_id == request.id,
+                                             ServiceRequestEvent.action == ONE_TIME_RETURN)
+    ) is not None
+
+
 def available(request: ServiceRequest, user: User) -> list[Action]:
     if state(request)["final"]:
         return []
-    return [
+    actions = [
         Action(t["action"], localized(t["name_th"], t.get("name_en") or ""), t["to"], t.get("note_required", False))
         for t in workflow_of(request)["transitions"]
         if request.status in t["from"] and _may(user, request, t)
     ]
+    if any(a.code == ONE_TIME_RETURN for a in actions) and _returned_before(request):
+        actions = [a for a in actions if a.code != ONE_TIME_RETURN]
+    return actions
 
 
 def take(request: ServiceRequest, action: str, user: User, *, note: str = "", staff_only: bool = False,
@@ -91,6 +105,9 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     transition = allowed[0]
     if transition.get("note_required") and not note.strip():
         raise UserError(_("Please write the reason in the note."), 422)
+    if action == ONE_TIME_RETURN and _returned_before(request):
+        raise UserError(_("A matter is returned for documents only once, listing everything missing "
+                          "(Licensing Facilitation Act B.E. 2558, s.8)."), 422)
     holder_code = _division_code(request, state(request, transition["to"])["holder"])
     holder = db.session.scalar(select(Division).where(Division.code == holder_code)) or request.division
     event = ServiceRequestEvent(

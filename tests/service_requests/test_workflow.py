@@ -51,6 +51,10 @@ def test_a_permit_walks_from_submission_to_completion(app, client_for, tenant_a,
     _act(officer, pk, "return_for_documents", note="ขาดสำเนาโฉนดที่ดิน")
     assert _state(app, pk) == "returned"
     _act(officer, pk, "resubmit")
+    # a second return for documents is not offered, and refused: the first had to list everything (s.8)
+    assert 'value="return_for_documents"' not in officer.get(f"/service-requests/show/{pk}").get_data(as_text=True)
+    html = _act(officer, pk, "return_for_documents", note="ขาดเอกสารอื่นอีก")
+    assert "มาตรา 8" in html and _state(app, pk) == "in_review"
     _act(officer, pk, "propose")
     assert _state(app, pk) == "awaiting_approval"
     # the officer is offered nothing now and cannot approve; the mayor (an executive of the whole
