@@ -110,7 +110,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     )
     from app.security.api import DivisionApi, MembershipApi
     from app.service_requests.inbox_views import InboxView
-    from app.service_requests.views import TenantClosureView
+    from app.service_requests.views import DelegationView, TenantClosureView
     from app.security.views import GrantLogView, MembershipView, TenantUserView
     from app.tenancy.views import (
         DivisionView,
@@ -135,6 +135,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(
         OrganisationSettingsView, "Organisation settings", label=_l("Organisation settings"),
         icon="fa-cog", category=org,
+    )
+    appbuilder.add_view(
+        DelegationView, "Delegations", label=_l("Delegations of authority"), icon="fa-exchange", category=org,
     )
     appbuilder.add_view(
         TenantClosureView, "Office closures", label=_l("Office closures"), icon="fa-calendar-times-o",

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import thai
 from app.catalog.models import ServiceRequest
 from app.extensions import db
 from app.service_requests.models import ServiceRequestEvent
@@ -51,15 +52,34 @@ def _division_code(request: ServiceRequest, holder: str) -> str:
     return request.service_type.responsible_division.code if holder == "@responsible" else holder
 
 
-def _may(user: User, request: ServiceRequest, transition: dict) -> bool:
+def _holds(user: User, request: ServiceRequest, transition: dict, roles=None) -> bool:
     """The user holds one of the roles in the transition's กอง, or an executive role that sees the whole tenant."""
     where = _division_code(request, transition["division"])
     for membership in getattr(user, "memberships", []) or []:
-        if membership.role.code in transition["roles"] and (
+        if membership.role.code in (roles or transition["roles"]) and (
             membership.division.code == where or membership.role.whole_tenant
         ):
             return True
     return False
+
+
+def _delegation_for(user: User, request: ServiceRequest, transition: dict):
+    """An active delegation that lets `user` take this transition for someone who holds the role."""
+    from app.service_requests.models import Delegation
+
+    today = thai.today_bangkok()
+    running = db.session.scalars(select(Delegation).where(
+        Delegation.delegate_id == user.id, Delegation.start_on <= today, Delegation.end_on >= today,
+        Delegation.role_code.in_(transition["roles"]),
+    ))
+    for delegation in running:
+        if _holds(delegation.delegator, request, transition, roles=[delegation.role_code]):
+            return delegation
+    return None
+
+
+def _may(user: User, request: ServiceRequest, transition: dict) -> bool:
+    return _holds(user, request, transition) or _delegation_for(user, request, transition) is not None
 
 
 def _returned_before(request: ServiceRequest) -> bool:
@@ -108,6 +128,7 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     if action == ONE_TIME_RETURN and _returned_before(request):
         raise UserError(_("A matter is returned for documents only once, listing everything missing "
                           "(Licensing Facilitation Act B.E. 2558, s.8)."), 422)
+    delegation = None if _holds(user, request, transition) else _delegation_for(user, request, transition)
     holder_code = _division_code(request, state(request, transition["to"])["holder"])
     holder = db.session.scalar(select(Division).where(Division.code == holder_code)) or request.division
     event = ServiceRequestEvent(
@@ -115,6 +136,9 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         actor_name=f"{user.first_name} {user.last_name}".strip() or user.username, action=action,
         from_state=request.status, to_state=transition["to"], division_id=holder.id, note=note.strip() or None,
         staff_only=staff_only,
+        on_behalf_of_name=(f"{delegation.delegator.first_name} {delegation.delegator.last_name}".strip()
+                           if delegation else None),
+        delegation_kind=delegation.kind if delegation else None,
     )
     request.status = transition["to"]
     request.division_id = holder.id

@@ -7,6 +7,8 @@ from flask_appbuilder import Model
 from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flask_appbuilder.security.sqla.models import User
+
 from app.tenancy.models import Division, TenantScoped, utcnow
 
 
@@ -50,3 +52,33 @@ class ServiceRequestEvent(TenantScoped, Model):
     )
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     staff_only: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # when a delegate acted: for whom, and how (ปฏิบัติราชการแทน / รักษาราชการแทน)
+    on_behalf_of_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    delegation_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class Delegation(TenantScoped, Model):
+    """Signing authority handed to someone else for a date range: ปฏิบัติราชการแทน (on behalf) or
+    รักษาราชการแทน (acting). While it runs, the delegate may take the delegator's actions for that role."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "delegator_id"], ["ab_user.tenant_id", "ab_user.id"],
+                             name="fk_delegations_delegator", ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "delegate_id"], ["ab_user.tenant_id", "ab_user.id"],
+                             name="fk_delegations_delegate", ondelete="CASCADE"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delegator_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    delegate_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    delegator: Mapped[User] = relationship(
+        User, primaryjoin=lambda: User.id == Delegation.delegator_id, foreign_keys=lambda: [Delegation.delegator_id],
+        lazy="joined")
+    delegate: Mapped[User] = relationship(
+        User, primaryjoin=lambda: User.id == Delegation.delegate_id, foreign_keys=lambda: [Delegation.delegate_id],
+        lazy="joined")
+    role_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="on_behalf")  # on_behalf | acting
+    start_on: Mapped[date] = mapped_column(Date, nullable=False)
+    end_on: Mapped[date] = mapped_column(Date, nullable=False)
+    note: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from app.service_requests.models import TenantClosure
+from wtforms import SelectField
+from wtforms.validators import DataRequired
+
+from app.service_requests.models import Delegation, TenantClosure
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
@@ -26,3 +29,56 @@ class TenantClosureView(TenantModelView):
     description_columns = {
         "day": _l("A day the office is closed besides weekends and national holidays; the legal clock skips it."),
     }
+
+
+KINDS = {"on_behalf": _l("On behalf of (ปฏิบัติราชการแทน)"), "acting": _l("Acting for (รักษาราชการแทน)")}
+
+
+class DelegationView(TenantModelView):
+    """Who may sign for whom, for which role, from when to when (both days included)."""
+
+    route_base = "/delegations"
+    datamodel = TenantInterface(Delegation)
+    list_title = _l("Delegations of authority")
+    show_title = _l("Delegation of authority")
+    add_title = _l("Delegate authority")
+    edit_title = _l("Edit delegation")
+    list_columns = ["delegator", "delegate", "role_code", "kind", "start_on", "end_on"]
+    show_columns = ["delegator", "delegate", "role_code", "kind", "start_on", "end_on", "note"]
+    add_columns = show_columns
+    edit_columns = show_columns
+    search_columns = ["delegator", "delegate", "start_on", "end_on"]
+    base_order = ("start_on", "desc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+    label_columns = {
+        "delegator": _l("Authority of"), "delegate": _l("Delegated to"), "role_code": _l("Role"),
+        "kind": _l("Kind"), "start_on": _l("From"), "end_on": _l("Until"), "note": _l("Order or note"),
+    }
+    formatters_columns = {"kind": lambda value: str(KINDS.get(value, value))}
+    add_form_extra_fields = {
+        "kind": SelectField(_l("Kind"), choices=[(k, v) for k, v in KINDS.items()], validators=[DataRequired()]),
+        "role_code": SelectField(_l("Role"), choices=[("mayor", _l("Chief Executive")),
+                                                      ("permanent_secretary", _l("Permanent Secretary")),
+                                                      ("division_director", _l("Division Director"))],
+                                 validators=[DataRequired()]),
+    }
+    edit_form_extra_fields = add_form_extra_fields
+
+    def pre_add(self, item):
+        self._check(item)
+
+    def pre_update(self, item):
+        self._check(item)
+
+    @staticmethod
+    def _check(item):
+        from flask_babel import gettext as _
+
+        from app.tenancy.errors import UserError
+
+        if item.end_on < item.start_on:
+            raise UserError(_("The end date must not be before the start date."))
+        same_user = (item.delegator is not None and item.delegator is item.delegate) or (
+            item.delegator_id is not None and item.delegator_id == item.delegate_id)
+        if same_user:
+            raise UserError(_("A person cannot delegate to themselves."))
