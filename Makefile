@@ -81,7 +81,7 @@ seed: venv
 run: venv translations migrate seed
 	@$(FLASK) demo-logins
 	@echo "==> serving on http://$(HOST):$(PORT) (Ctrl-C to stop)"
-	@$(BIN)/celery -A app.celery_worker worker --loglevel=info --pool=solo & \
+	@$(BIN)/celery -A app.celery_worker worker --beat --schedule instance/celerybeat-schedule --loglevel=info --pool=solo & \
 	worker=$$!; \
 	trap 'kill $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
 	trap 'exit 130' INT; trap 'exit 143' TERM; \

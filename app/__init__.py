@@ -110,7 +110,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     )
     from app.security.api import DivisionApi, MembershipApi
     from app.service_requests.inbox_views import InboxView
-    from app.service_requests.views import DelegationView, TenantClosureView
+    from app.service_requests.views import DelegationView, NotificationView, TenantClosureView
     from app.security.views import GrantLogView, MembershipView, TenantUserView
     from app.tenancy.views import (
         DivisionView,
@@ -155,6 +155,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
                         category=services)
     appbuilder.add_link("Approvals", href="/inbox/approvals", label=_l("Waiting for approval"),
                         icon="fa-check-square-o", category=services)
+    appbuilder.add_view(NotificationView, "Outbox", label=_l("Outbox"), icon="fa-envelope", category=services)
     appbuilder.add_view(
         ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services
     )

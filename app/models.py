@@ -8,6 +8,11 @@ from app.catalog.models import (  # noqa: F401
     ServiceType,
     ServiceTypeVersion,
 )
-from app.service_requests.models import Delegation, ServiceRequestEvent, TenantClosure  # noqa: F401
+from app.service_requests.models import (  # noqa: F401
+    Delegation,
+    Notification,
+    ServiceRequestEvent,
+    TenantClosure,
+)
 from app.security.models import GrantLog, Membership, RoleTemplate  # noqa: F401
 from app.tenancy.models import Division, Tenant, TenantSwitchLog, TenantType  # noqa: F401

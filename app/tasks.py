@@ -28,6 +28,22 @@ class TenantTask(Task):
                 db.session.remove()
 
 
+class PlatformTask(Task):
+    """A task over all tenants (the daily fan-out): it only lists tenants and queues tenant tasks."""
+
+    abstract = True
+    acks_late = True
+
+    def __call__(self, *args, **kwargs):
+        from app.tenancy.context import platform_scope
+
+        with self.flask_app.app_context(), platform_scope():
+            try:
+                return self.run(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+
 def celery_app(app: Flask) -> Celery:
     global _celery
     celery = Celery(app.import_name)
@@ -42,6 +58,30 @@ def celery_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
     )
     TenantTask.flask_app = app
+    PlatformTask.flask_app = app
     celery.Task = TenantTask
+    celery.conf.beat_schedule = {
+        "delay-notices-daily": {"task": "service_requests.all_delay_notices", "schedule": 24 * 3600},
+    }
+    _register_tasks(celery)
     _celery = celery
     return celery
+
+
+def _register_tasks(celery: Celery) -> None:
+    @celery.task(name="service_requests.delay_notices")
+    def delay_notices_task(tenant_id: int) -> int:
+        from app.service_requests.notices import delay_notices
+
+        return delay_notices()
+
+    @celery.task(name="service_requests.all_delay_notices", base=PlatformTask)
+    def all_delay_notices() -> int:
+        from sqlalchemy import select
+
+        from app.tenancy.models import Tenant
+
+        ids = list(db.session.scalars(select(Tenant.id).where(Tenant.active.is_(True))))
+        for tenant_id in ids:
+            celery.tasks["service_requests.delay_notices"].delay(tenant_id=tenant_id)
+        return len(ids)

@@ -82,3 +82,28 @@ class Delegation(TenantScoped, Model):
     start_on: Mapped[date] = mapped_column(Date, nullable=False)
     end_on: Mapped[date] = mapped_column(Date, nullable=False)
     note: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class Notification(TenantScoped, Model):
+    """A message to an applicant or staff (delay notices, ...). In the embedded default it is written here
+    and to the log (the mail outbox screen shows it); with SMTP settings it is also e-mailed."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # one delay notice per request per 7-day period, however often the task runs
+        UniqueConstraint("tenant_id", "request_id", "kind", "period", name="uq_notifications_once"),
+        ForeignKeyConstraint(
+            ["tenant_id", "request_id"], ["service_requests.tenant_id", "service_requests.id"],
+            name="fk_notifications_request", ondelete="CASCADE",
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    period: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    recipient: Mapped[str] = mapped_column(String(200), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    # s.10: a copy of every delay notice goes to the Office of the Public Sector Development Commission
+    copy_to_opdc: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
-from app.service_requests.models import Delegation, TenantClosure
+from app.service_requests.models import Delegation, Notification, TenantClosure
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
@@ -82,3 +82,23 @@ class DelegationView(TenantModelView):
             item.delegator_id is not None and item.delegator_id == item.delegate_id)
         if same_user:
             raise UserError(_("A person cannot delegate to themselves."))
+
+
+class NotificationView(TenantModelView):
+    """The mail outbox: every notice written, e-mailed or not (the embedded default only writes them here)."""
+
+    route_base = "/outbox"
+    datamodel = TenantInterface(Notification)
+    list_title = _l("Outbox")
+    show_title = _l("Notice")
+    list_columns = ["created_at", "kind", "request_id", "recipient", "subject", "copy_to_opdc"]
+    show_columns = ["created_at", "kind", "period", "request_id", "recipient", "subject", "body", "copy_to_opdc"]
+    search_columns = ["kind", "recipient", "created_at"]
+    base_order = ("created_at", "desc")
+    base_permissions = ["can_list", "can_show"]
+    label_columns = {
+        "created_at": _l("Written at"), "kind": _l("Kind"), "period": _l("Week late"), "request_id": _l("Request"),
+        "recipient": _l("To"), "subject": _l("Subject"), "body": _l("Message"),
+        "copy_to_opdc": _l("Copy to OPDC"),
+    }
+    formatters_columns = {"kind": lambda value: str(_l("Delay notice")) if value == "delay_notice" else value}

@@ -1,0 +1,58 @@
+"""Delay notices (Licensing Facilitation Act B.E. 2558, s.10): after a matter's deadline, the applicant is
+told of the delay every 7 days, with a copy to ก.พ.ร.; each 7-day period gets exactly one notice."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import thai
+from app.catalog.models import ServiceRequest
+from app.extensions import db
+from app.service_requests import engine
+from app.service_requests.models import Notification
+
+log = logging.getLogger(__name__)
+DELAY = "delay_notice"
+
+
+def _recipient(request: ServiceRequest) -> str:
+    for code in ("email", "phone", "contact_phone", "applicant", "applicant_name", "requester"):
+        if request.data.get(code):
+            return str(request.data[code])
+    return request.title
+
+
+def delay_notices(today: date | None = None) -> int:
+    """Write the notices due today for the current tenant's overdue open matters; returns how many."""
+    today = today or thai.today_bangkok()
+    written = 0
+    overdue = db.session.scalars(select(ServiceRequest).where(ServiceRequest.due_on < today)).unique().all()
+    for request in overdue:
+        if engine.state(request)["final"]:
+            continue
+        period = (today - request.due_on).days // 7  # 0 on the first day late, 1 after 7 more days, ...
+        exists = db.session.scalar(select(Notification.id).where(
+            Notification.request_id == request.id, Notification.kind == DELAY, Notification.period == period))
+        if exists:
+            continue
+        notice = Notification(
+            tenant_id=request.tenant_id, request_id=request.id, kind=DELAY, period=period,
+            recipient=_recipient(request), copy_to_opdc=True,
+            subject=f"แจ้งความล่าช้าในการพิจารณาคำขอ เลขที่ {request.id}",
+            body=(f"คำขอ \"{request.title}\" ซึ่งครบกำหนดพิจารณาเมื่อ {thai.format_date(request.due_on, 'long')} "
+                  f"ยังอยู่ระหว่างการพิจารณา ({engine.state_name(request)}) ณ {request.division} "
+                  f"หน่วยงานขอแจ้งความล่าช้าตามมาตรา 10 แห่งพระราชบัญญัติการอำนวยความสะดวกในการพิจารณาอนุญาต"
+                  f"ของทางราชการ พ.ศ. 2558 และจะแจ้งความคืบหน้าทุก 7 วัน สำเนาถึงสำนักงาน ก.พ.ร."),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(notice)
+        except IntegrityError:  # another run wrote it first: once per period all the same
+            continue
+        log.info("delay notice for request %s (period %s) to %s", request.id, period, notice.recipient)
+        written += 1
+    db.session.commit()
+    return written

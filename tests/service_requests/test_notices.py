@@ -1,0 +1,101 @@
+"""Delay notices (s.10): one per request per 7 days however often the task runs, only for open overdue
+matters of the task's own tenant; and a real Celery worker on the embedded broker runs the task."""
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+from sqlalchemy import func, select, update
+
+from app.catalog import services
+from app.catalog.models import ServiceRequest, ServiceType
+from app.extensions import db
+from app.service_requests.models import Notification
+from app.service_requests.notices import delay_notices
+from app.tenancy.context import platform_scope, tenant_scope
+from tests.conftest import ROOT
+
+
+def _overdue_request(app, tenant_id, days_late=1):
+    with app.test_request_context(), tenant_scope(tenant_id):
+        st = db.session.scalar(select(ServiceType).where(ServiceType.code == "test_permit"))
+        request = services.file_request(st, {"applicant": "มานี", "area": "10", "kind_of_use": "home"}, None)
+        db.session.flush()
+        request.due_on = date.today() - timedelta(days=days_late)
+        db.session.commit()
+        return request.id
+
+
+def _notices(app, pk):
+    with app.app_context(), platform_scope():
+        return db.session.scalar(select(func.count()).select_from(Notification).where(Notification.request_id == pk))
+
+
+def test_one_notice_per_seven_days_even_when_run_twice(app, tenant_a, tenant_b):
+    pk = _overdue_request(app, tenant_a.id)
+    with app.test_request_context(), tenant_scope(tenant_a.id):
+        delay_notices()
+        delay_notices()
+    assert _notices(app, pk) == 1
+    with app.test_request_context(), tenant_scope(tenant_a.id):
+        delay_notices(today=date.today() + timedelta(days=3))  # still the same week
+        assert _notices(app, pk) == 1
+        delay_notices(today=date.today() + timedelta(days=6))  # 7 days after the first notice
+        delay_notices(today=date.today() + timedelta(days=6))
+    assert _notices(app, pk) == 2
+    with app.app_context(), platform_scope():
+        notice = db.session.scalars(select(Notification).where(Notification.request_id == pk)).first()
+        assert notice.copy_to_opdc and "มาตรา 10" in notice.body and notice.recipient == "มานี"
+
+
+def test_closed_and_other_tenants_matters_get_none(app, tenant_a, tenant_b):
+    pk = _overdue_request(app, tenant_a.id)
+    with app.app_context(), platform_scope():
+        db.session.execute(update(ServiceRequest).where(ServiceRequest.id == pk).values(status="completed"))
+        db.session.commit()
+    b_pk = _overdue_request(app, tenant_b.id)
+    with app.test_request_context(), tenant_scope(tenant_a.id):
+        delay_notices()
+    assert _notices(app, pk) == 0 and _notices(app, b_pk) == 0
+
+
+def test_outbox_is_walled(app, client_for, tenant_a, tenant_b):
+    pk = _overdue_request(app, tenant_a.id)
+    with app.test_request_context(), tenant_scope(tenant_a.id):
+        delay_notices()
+    html = client_for("a.officer").get("/outbox/list/").get_data(as_text=True)
+    assert "แจ้งความล่าช้า" in html
+    with app.app_context(), platform_scope():
+        ids = set(db.session.scalars(select(Notification.id).where(Notification.request_id == pk)))
+    b = client_for("b.officer")
+    for notice_id in ids:
+        assert b.get(f"/outbox/show/{notice_id}").status_code == 404
+
+
+def test_a_real_worker_runs_the_task_on_the_embedded_broker(app, database_url, tenant_a, tmp_path):
+    pk = _overdue_request(app, tenant_a.id, days_late=2)
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key-with-at-least-32-bytes",
+           "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.db",
+           "CELERY_RESULT_BACKEND": f"db+sqlite:///{tmp_path}/results.db", "INSTANCE_DIR": str(tmp_path)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker", "--pool=solo", "--loglevel=warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        code = (
+            "from app.celery_worker import celery\n"
+            f"r = celery.tasks['service_requests.delay_notices'].delay(tenant_id={tenant_a.id})\n"
+            "print('written', r.get(timeout=90))\n"
+        )
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=120)
+        assert "written" in result.stdout, result.stdout + result.stderr
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    assert _notices(app, pk) == 1
