@@ -1,7 +1,6 @@
 """Registers every domain's CLI commands."""
 from __future__ import annotations
 
-import click
 from flask import Flask
 
 

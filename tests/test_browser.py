@@ -199,7 +199,6 @@ def test_executive_approves_on_a_phone(live_server, browser, app, client_for, te
     from tests.service_requests.test_inbox import _to_approval
     from tests.service_requests.test_workflow import _state
 
-    from app.security import services as grants  # noqa: F401  (the fixture below grants the director role)
 
     _grant_director(app, tenant_a)
     pk = _to_approval(app, client_for, tenant_a)

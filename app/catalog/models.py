@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    ForeignKey,
     ForeignKeyConstraint,
     Integer,
     Numeric,
@@ -19,9 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.tenancy.models import Division, TenantScoped, localized, utcnow
+from app.tenancy.models import Division, TenantScoped, localized, tenant_link, utcnow
 
 
 class ServiceTemplate(Model):
@@ -60,12 +59,7 @@ class ServiceType(TenantScoped, Model):
     name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
     category: Mapped[str] = mapped_column(String(32), nullable=False, default="other")
     responsible_division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    responsible_division: Mapped[Division] = relationship(
-        Division,
-        primaryjoin=lambda: Division.id == ServiceType.responsible_division_id,
-        foreign_keys=lambda: [ServiceType.responsible_division_id],
-        lazy="joined",
-    )
+    responsible_division: Mapped[Division] = tenant_link("Division", "ServiceType", "responsible_division_id")
     sla_days: Mapped[int] = mapped_column(Integer, nullable=False, default=15)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     current_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -89,12 +83,7 @@ class ServiceTypeVersion(TenantScoped, Model):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    service_type: Mapped[ServiceType] = relationship(
-        ServiceType,
-        primaryjoin=lambda: ServiceType.id == ServiceTypeVersion.service_type_id,
-        foreign_keys=lambda: [ServiceTypeVersion.service_type_id],
-        lazy="joined",
-    )
+    service_type: Mapped[ServiceType] = tenant_link("ServiceType", "ServiceTypeVersion", "service_type_id")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     fields: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     documents: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
@@ -118,12 +107,7 @@ class FeeSchedule(TenantScoped, Model):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    service_type: Mapped[ServiceType] = relationship(
-        ServiceType,
-        primaryjoin=lambda: ServiceType.id == FeeSchedule.service_type_id,
-        foreign_keys=lambda: [FeeSchedule.service_type_id],
-        lazy="joined",
-    )
+    service_type: Mapped[ServiceType] = tenant_link("ServiceType", "FeeSchedule", "service_type_id")
     effective_from: Mapped[date] = mapped_column(Date, nullable=False)
     effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     legal_source_th: Mapped[str] = mapped_column(Text, nullable=False)
@@ -152,26 +136,11 @@ class ServiceRequest(TenantScoped, Model):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    service_type: Mapped[ServiceType] = relationship(
-        ServiceType,
-        primaryjoin=lambda: ServiceType.id == ServiceRequest.service_type_id,
-        foreign_keys=lambda: [ServiceRequest.service_type_id],
-        lazy="joined",
-    )
+    service_type: Mapped[ServiceType] = tenant_link("ServiceType", "ServiceRequest", "service_type_id")
     version_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    version: Mapped[ServiceTypeVersion] = relationship(
-        ServiceTypeVersion,
-        primaryjoin=lambda: ServiceTypeVersion.id == ServiceRequest.version_id,
-        foreign_keys=lambda: [ServiceRequest.version_id],
-        lazy="joined",
-    )
+    version: Mapped[ServiceTypeVersion] = tenant_link("ServiceTypeVersion", "ServiceRequest", "version_id")
     division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    division: Mapped[Division] = relationship(
-        Division,
-        primaryjoin=lambda: Division.id == ServiceRequest.division_id,
-        foreign_keys=lambda: [ServiceRequest.division_id],
-        lazy="joined",
-    )
+    division: Mapped[Division] = tenant_link("Division", "ServiceRequest", "division_id")
     title: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     data: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     status: Mapped[str] = mapped_column(String(32), nullable=False, default="submitted", index=True)
@@ -202,12 +171,7 @@ class ServiceFieldDraft(TenantScoped, Model):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    service_type: Mapped[ServiceType] = relationship(
-        ServiceType,
-        primaryjoin=lambda: ServiceType.id == ServiceFieldDraft.service_type_id,
-        foreign_keys=lambda: [ServiceFieldDraft.service_type_id],
-        lazy="joined",
-    )
+    service_type: Mapped[ServiceType] = tenant_link("ServiceType", "ServiceFieldDraft", "service_type_id")
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     code: Mapped[str] = mapped_column(String(48), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)

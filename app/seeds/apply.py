@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.security import services as grants
-from app.security.models import Membership, RoleTemplate
+from app.security.models import RoleTemplate
 from app.security.passwords import generate_password, validate_password_policy
 from app.seeds.loader import SeedError, SeedFile, load
 from app.tenancy.context import platform_scope

@@ -5,11 +5,11 @@ from datetime import date, datetime
 
 from flask_appbuilder import Model
 from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from flask_appbuilder.security.sqla.models import User
 
-from app.tenancy.models import Division, TenantScoped, utcnow
+from app.tenancy.models import Division, TenantScoped, tenant_link, utcnow
 
 
 class TenantClosure(TenantScoped, Model):
@@ -46,10 +46,7 @@ class ServiceRequestEvent(TenantScoped, Model):
     from_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
     to_state: Mapped[str] = mapped_column(String(32), nullable=False)
     division_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    division: Mapped[Division] = relationship(
-        Division, primaryjoin=lambda: Division.id == ServiceRequestEvent.division_id,
-        foreign_keys=lambda: [ServiceRequestEvent.division_id], lazy="joined",
-    )
+    division: Mapped[Division] = tenant_link("Division", "ServiceRequestEvent", "division_id")
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     staff_only: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # when a delegate acted: for whom, and how (ปฏิบัติราชการแทน / รักษาราชการแทน)
@@ -71,12 +68,8 @@ class Delegation(TenantScoped, Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delegator_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     delegate_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    delegator: Mapped[User] = relationship(
-        User, primaryjoin=lambda: User.id == Delegation.delegator_id, foreign_keys=lambda: [Delegation.delegator_id],
-        lazy="joined")
-    delegate: Mapped[User] = relationship(
-        User, primaryjoin=lambda: User.id == Delegation.delegate_id, foreign_keys=lambda: [Delegation.delegate_id],
-        lazy="joined")
+    delegator: Mapped[User] = tenant_link("User", "Delegation", "delegator_id")
+    delegate: Mapped[User] = tenant_link("User", "Delegation", "delegate_id")
     role_code: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default="on_behalf")  # on_behalf | acting
     start_on: Mapped[date] = mapped_column(Date, nullable=False)

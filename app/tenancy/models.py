@@ -35,6 +35,15 @@ def localized(name_th: str, name_en: str) -> str:
     return name_th
 
 
+def tenant_link(target: str, owner: str, column: str, **kwargs):
+    """A many-to-one to a row of the same tenant, joined on the target's id. The table's composite foreign
+    key (tenant_id, column) makes the database itself refuse a link to another tenant's row."""
+    return relationship(
+        target, primaryjoin=f"{target}.id == {owner}.{column}", foreign_keys=f"{owner}.{column}",
+        lazy="joined", **kwargs,
+    )
+
+
 class TenantScoped:
     """Mixin for every tenant-owned table: tenant_id NOT NULL, indexed, and first in every composite
     key. The ORM guard (app/tenancy/guard.py) filters reads and checks writes for every subclass."""

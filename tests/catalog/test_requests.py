@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app.catalog import services
-from app.catalog.models import ServiceRequest, ServiceType, ServiceTypeVersion
+from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
 from app.tenancy.context import platform_scope, tenant_scope
 from tests.conftest import ids_in_links

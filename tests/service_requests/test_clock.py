@@ -61,7 +61,7 @@ def test_tenant_closures_extend_the_clock_and_are_walled(app, client_for, tenant
 
 def test_a_filed_request_is_due_after_its_working_days_and_flagged_when_late(app, tenant_a):
     from app.catalog import services
-    from app.catalog.models import ServiceRequest, ServiceType
+    from app.catalog.models import ServiceType
     from app.thai import today_bangkok
 
     with app.test_request_context(), tenant_scope(tenant_a.id):

@@ -3,7 +3,6 @@ matters of the task's own tenant; and a real Celery worker on the embedded broke
 import os
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 
 from sqlalchemy import func, select, update

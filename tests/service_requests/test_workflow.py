@@ -6,10 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.catalog import services
 from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
-from app.security.models import Membership
 from app.service_requests import engine
 from app.service_requests.models import ServiceRequestEvent
 from app.tenancy.context import platform_scope, tenant_scope

@@ -56,7 +56,7 @@ def test_show_edit_delete_of_other_tenant_are_404(client_for, db_session, tenant
     )
     assert response.status_code == 404
     assert client.post(f"/divisions/delete/{b_id}").status_code == 404
-    assert client.get(f"/divisions/show/not-a-number").status_code == 404
+    assert client.get("/divisions/show/not-a-number").status_code == 404
     row = _division(db_session, b_id)
     assert row is not None and row.name_th == "กองลับเฉพาะบี"
 
