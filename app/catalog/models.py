@@ -147,6 +147,8 @@ class ServiceRequest(TenantScoped, Model):
     fee_total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     # the legal clock: filing date + the service's working days (weekends, holidays, closures skipped)
     due_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    # the current step's own deadline, when the workflow gives the step working days
+    step_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

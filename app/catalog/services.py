@@ -223,6 +223,11 @@ def file_request(service_type: ServiceType, values: dict, actor_id: Optional[int
     )
     priced = quote(service_type, values)
     request.fee_total = priced[0].total if priced else None
+    from app.service_requests.engine import _step_due
+
+    request.version = version
+    request.service_type = service_type
+    request.step_due_on = _step_due(request, "submitted")
     db.session.add(request)
     db.session.flush()
     link_attachments(request, _all_specs(version))

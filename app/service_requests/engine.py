@@ -142,6 +142,7 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     )
     request.status = transition["to"]
     request.division_id = holder.id
+    request.step_due_on = _step_due(request, transition["to"])
     db.session.add(event)
     try:
         db.session.flush()
@@ -149,6 +150,16 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         db.session.rollback()
         raise UserError(_("Someone else has just acted on this request. Reload it to see what changed."), 409)
     return event
+
+
+def _step_due(request: ServiceRequest, new_state: str):
+    """The next step's deadline: the working days of the transitions that lead on from the new state."""
+    from app.service_requests.clock import WorkingCalendar
+
+    days = [t["days"] for t in workflow_of(request)["transitions"] if new_state in t["from"] and t.get("days")]
+    if not days:
+        return None
+    return WorkingCalendar.for_current_tenant().add_working_days(thai.today_bangkok(), max(days))
 
 
 def timeline(request: ServiceRequest, staff: bool = True) -> list[ServiceRequestEvent]:

@@ -48,10 +48,14 @@ class InboxView(BaseView):
         division_ids = None if whole else sorted({m.division_id for m in memberships})
         requests = _open_requests(division_ids)
         today = thai.today_bangkok()
+
+        def late(r):  # the whole matter or its current step is past its deadline
+            return any(d and d < today for d in (r.due_on, r.step_due_on))
+
         sections = {
-            "overdue": [r for r in requests if r.due_on and r.due_on < today],
-            "new": [r for r in requests if r.status == "submitted" and not (r.due_on and r.due_on < today)],
-            "in_progress": [r for r in requests if r.status != "submitted" and not (r.due_on and r.due_on < today)],
+            "overdue": [r for r in requests if late(r)],
+            "new": [r for r in requests if r.status == "submitted" and not late(r)],
+            "in_progress": [r for r in requests if r.status != "submitted" and not late(r)],
         }
         return self.render_template("inbox/index.html", sections=sections, state_name=engine.state_name,
                                     appbuilder=self.appbuilder)

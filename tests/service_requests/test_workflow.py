@@ -128,3 +128,18 @@ def test_a_workflow_naming_an_unknown_state_is_refused(app):
     with app.test_request_context(), pytest.raises(ValidationError) as error:
         WorkflowSpec().load(bad)
     assert "transitions" in error.value.messages
+
+
+def test_each_step_gets_its_working_days(app, client_for, tenant_a, director_in_engineering):
+    from app.service_requests.clock import WorkingCalendar
+    from app.thai import today_bangkok
+
+    officer = client_for("a.officer")
+    pk = _file(officer, app, tenant_a.id)
+    with app.app_context(), tenant_scope(tenant_a.id):
+        request = db.session.get(ServiceRequest, pk)
+        # the standard flow gives "accept" one working day (the tenant's closures skipped too)
+        assert request.step_due_on == WorkingCalendar.for_current_tenant().add_working_days(today_bangkok(), 1)
+    _act(officer, pk, "accept")
+    with app.app_context(), platform_scope():
+        assert db.session.get(ServiceRequest, pk).step_due_on is None  # no deadline set for the next steps
