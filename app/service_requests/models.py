@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flask_appbuilder.security.sqla.models import User
@@ -99,4 +99,5 @@ class Notification(TenantScoped, Model):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     # s.10: a copy of every delay notice goes to the Office of the Public Sector Development Commission
     copy_to_opdc: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    emailed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

@@ -3,7 +3,7 @@ told of the delay every 7 days, with a copy to ก.พ.ร.; each 7-day period g
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app import thai
 from app.catalog.models import ServiceRequest
 from app.extensions import db
-from app.service_requests import engine
+from app.service_requests import engine, mail
 from app.service_requests.models import Notification
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ def _recipient(request: ServiceRequest) -> str:
 def delay_notices(today: date | None = None) -> int:
     """Write the notices due today for the current tenant's overdue open matters; returns how many."""
     today = today or thai.today_bangkok()
+    started = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=1)
     written = 0
     overdue = db.session.scalars(select(ServiceRequest).where(ServiceRequest.due_on < today)).unique().all()
     for request in overdue:
@@ -54,5 +55,10 @@ def delay_notices(today: date | None = None) -> int:
             continue
         log.info("delay notice for request %s (period %s) to %s", request.id, period, notice.recipient)
         written += 1
+    db.session.commit()
+    for notice in db.session.scalars(select(Notification).where(
+            Notification.kind == DELAY, Notification.emailed.is_(False), Notification.created_at >= started)):
+        if mail.send(notice.recipient, notice.subject, notice.body):
+            notice.emailed = True
     db.session.commit()
     return written

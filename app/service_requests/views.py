@@ -91,14 +91,15 @@ class NotificationView(TenantModelView):
     datamodel = TenantInterface(Notification)
     list_title = _l("Outbox")
     show_title = _l("Notice")
-    list_columns = ["created_at", "kind", "request_id", "recipient", "subject", "copy_to_opdc"]
-    show_columns = ["created_at", "kind", "period", "request_id", "recipient", "subject", "body", "copy_to_opdc"]
+    list_columns = ["created_at", "kind", "request_id", "recipient", "subject", "emailed", "copy_to_opdc"]
+    show_columns = ["created_at", "kind", "period", "request_id", "recipient", "subject", "body", "emailed",
+                    "copy_to_opdc"]
     search_columns = ["kind", "recipient", "created_at"]
     base_order = ("created_at", "desc")
     base_permissions = ["can_list", "can_show"]
     label_columns = {
         "created_at": _l("Written at"), "kind": _l("Kind"), "period": _l("Week late"), "request_id": _l("Request"),
         "recipient": _l("To"), "subject": _l("Subject"), "body": _l("Message"),
-        "copy_to_opdc": _l("Copy to OPDC"),
+        "copy_to_opdc": _l("Copy to OPDC"), "emailed": _l("E-mailed"),
     }
     formatters_columns = {"kind": lambda value: str(_l("Delay notice")) if value == "delay_notice" else value}
