@@ -159,6 +159,12 @@ class ServiceRequest(TenantScoped, Model):
     def __str__(self) -> str:
         return self.title or f"#{self.id}"
 
+    def state_text(self) -> str:
+        """The current state's name in the service's own workflow."""
+        from app.service_requests.engine import state_name
+
+        return state_name(self)
+
 
 class ServiceFieldDraft(TenantScoped, Model):
     """One field of a service being edited in the screens; published together as a new version."""

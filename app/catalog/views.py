@@ -158,7 +158,7 @@ class ServiceRequestView(TenantModelView):
     datamodel = TenantInterface(ServiceRequest)
     list_title = _l("Requests")
     show_title = _l("Request")
-    list_columns = ["id", "title", "service_type", "division", "status", "due_on", "fee_total", "created_at"]
+    list_columns = ["id", "title", "service_type", "division", "state_text", "due_on", "fee_total", "created_at"]
     search_columns = ["service_type", "division", "status", "due_on", "created_at", "title"]
     order_columns = ["id", "created_at", "due_on", "fee_total"]
     base_order = ("created_at", "desc")
@@ -174,6 +174,7 @@ class ServiceRequestView(TenantModelView):
         "service_type": _l("Service"),
         "division": _l("Division"),
         "status": _l("Status"),
+        "state_text": _l("Status"),
         "fee_total": _l("Fee"),
         "due_on": _l("Due"),
         "created_at": _l("Filed at"),

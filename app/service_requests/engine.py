@@ -141,7 +141,7 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         delegation_kind=delegation.kind if delegation else None,
     )
     request.status = transition["to"]
-    request.division_id = holder.id
+    request.division = holder  # sets division_id too, and what the request reads next
     request.step_due_on = _step_due(request, transition["to"])
     db.session.add(event)
     try:

@@ -81,3 +81,60 @@ def test_every_demo_service_takes_a_request(tmp_path):
     fees = {(dla, code): fee for dla, code, fee in filed}
     assert fees[("6500101", "complaint")] is None  # free
     assert fees[("6500101", "building_permit_small")] > 0
+
+
+def test_a_complaint_walks_through_the_right_divisions(tmp_path):
+    """เทศบาลเมืองแม่เหียะ: a street light out goes office → engineering → office, by the complaint's YAML."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.security import services as grants
+    from app.security.models import RoleTemplate
+    from app.service_requests import engine
+    from app.tenancy.models import Division
+
+    url = "sqlite:///" + str(tmp_path / "walk.db")
+    app = make_app(url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    with app.app_context():
+        upgrade(directory=os.path.join(ROOT, "app", "migrations"))
+    app = make_app(url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    with app.test_request_context():
+        assert not apply_paths([os.path.join(ROOT, "seeds", p) for p in ("platform", "services", "tenants")]).errors
+        with platform_scope():
+            tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.dla_code == "6500101"))
+        with tenant_scope(tenant_id):
+            def user(name):
+                return db.session.scalar(select(User).where(User.username == name))
+
+            st = db.session.scalar(select(ServiceType).where(ServiceType.code == "complaint"))
+            version = services.current_version(st)
+            data = {spec["code"]: sample(spec) for spec in version.fields if spec.get("required")}
+            data["category"] = "street_light"
+            request = services.file_request(st, services.validate_values(version, data), None)
+            db.session.flush()
+            office_officer = user("maehia.officer")  # officer in สำนักปลัด and กองคลัง
+            engineer = user("maehia.divisiondirector")  # director of กองช่าง
+            assert request.division.code == "office"
+            assert [a.code for a in engine.available(request, engineer)] == []
+            engine.take(request, "accept", office_officer)
+            engine.take(request, "to_engineering", office_officer)
+            assert request.division.code == "engineering" and request.step_due_on is not None
+            # the office can no longer act; the engineering division can
+            assert engine.available(request, office_officer) == []
+            engine.take(request, "resolve", engineer, note="เปลี่ยนหลอดไฟแล้ว")
+            assert request.division.code == "office"
+            engine.take(request, "close", office_officer, note="แจ้งผู้ร้องเรียนทางโทรศัพท์แล้ว")
+            assert request.status == "completed" and engine.state(request)["final"]
+            steps = [(e.action, e.division.code) for e in engine.timeline(request)]
+            assert steps == [("accept", "office"), ("to_engineering", "engineering"), ("resolve", "office"),
+                             ("close", "office")]
+            db.session.commit()
+        db.engine.dispose()
+
+
+def test_request_list_names_each_services_own_states(app, client_for, tenant_a):
+    from tests.service_requests.test_workflow import _file
+
+    client = client_for("a.officer")
+    _file(client, app, tenant_a.id)
+    html = client.get("/service-requests/list/").get_data(as_text=True)
+    assert "ยื่นคำขอแล้ว" in html
