@@ -190,9 +190,7 @@ class ServiceAdminView(BaseView):
     @expose("/definition/<int:pk>", methods=["GET", "POST"])
     @has_access
     def definition(self, pk: int):
-        service_type = db.session.get(ServiceType, pk)
-        if service_type is None:
-            abort(404)
+        service_type = services.service_type_or_404(pk)
         version = services.current_version(service_type)
         form = DefinitionForm()
         if request.method == "GET":
@@ -221,9 +219,7 @@ class ServiceAdminView(BaseView):
         """Start editing (drafts from the current version), check, preview and publish as a new version."""
         from app.catalog import drafts
 
-        service_type = db.session.get(ServiceType, pk)
-        if service_type is None:
-            abort(404)
+        service_type = services.service_type_or_404(pk)
         drafts.start_editing(service_type)
         db.session.commit()
         errors, preview = [], None
@@ -244,9 +240,7 @@ class ServiceAdminView(BaseView):
     @expose("/fees/<int:pk>", methods=["GET", "POST"])
     @has_access
     def fees(self, pk: int):
-        service_type = db.session.get(ServiceType, pk)
-        if service_type is None:
-            abort(404)
+        service_type = services.service_type_or_404(pk)
         version = services.current_version(service_type)
         form = FeeScheduleForm()
         if request.method == "GET":

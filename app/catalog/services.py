@@ -23,6 +23,16 @@ VERSIONED = ("fields", "documents", "guide", "legal_basis", "workflow")
 EMPTY = {"fields": [], "documents": [], "guide": {}, "legal_basis": [], "workflow": None}
 
 
+def service_type_or_404(pk: int) -> ServiceType:
+    """The current tenant's service type (the tenant wall answers None for anyone else's): 404 otherwise."""
+    from flask import abort
+
+    service_type = db.session.get(ServiceType, pk)
+    if service_type is None:
+        abort(404)
+    return service_type
+
+
 def template_by_code(code: str) -> Optional[ServiceTemplate]:
     return db.session.scalar(select(ServiceTemplate).where(ServiceTemplate.code == code))
 

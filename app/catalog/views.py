@@ -31,17 +31,6 @@ CATEGORY_LABELS = {
 }
 
 
-def _state_label(code: str) -> str:
-    """A state's name for lists (the standard workflow's names; a service's own states show their code)."""
-    from app.service_requests.workflow_spec import DEFAULT_WORKFLOW
-    from app.tenancy.models import localized
-
-    for spec in DEFAULT_WORKFLOW["states"]:
-        if spec["code"] == code:
-            return localized(spec["name_th"], spec["name_en"])
-    return code
-
-
 def _due_text(value) -> Markup | str:
     """The due date in พ.ศ., flagged when it has passed."""
     if value is None:
@@ -181,7 +170,6 @@ class ServiceRequestView(TenantModelView):
     }
     formatters_columns = {
         "due_on": lambda value: _due_text(value),
-        "status": lambda value: _state_label(value),
         "fee_total": lambda value: "-" if value is None else thai.format_baht(value),
     }
 
@@ -254,8 +242,8 @@ class ServiceRequestView(TenantModelView):
     @expose("/new/<int:service_type_id>", methods=["GET", "POST"])
     @has_access
     def new(self, service_type_id: int):
-        service_type = db.session.get(ServiceType, service_type_id)
-        if service_type is None or not service_type.active:
+        service_type = services.service_type_or_404(service_type_id)
+        if not service_type.active:
             abort(404)
         version = services.current_version(service_type)
         return self._form_page(service_type, version, None)
@@ -346,9 +334,7 @@ class ServiceCatalogView(BaseView):
     @expose("/guide/<int:service_type_id>")
     @has_access
     def guide(self, service_type_id: int):
-        service_type = db.session.get(ServiceType, service_type_id)
-        if service_type is None:
-            abort(404)
+        service_type = services.service_type_or_404(service_type_id)
         version = services.current_version(service_type)
         from app.catalog.fee_text import describe
 

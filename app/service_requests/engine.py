@@ -63,15 +63,24 @@ def _holds(user: User, request: ServiceRequest, transition: dict, roles=None) ->
     return False
 
 
-def _delegation_for(user: User, request: ServiceRequest, transition: dict):
-    """An active delegation that lets `user` take this transition for someone who holds the role."""
+def _running_delegations(user: User) -> list:
+    """The delegations running today to this user, read once per request (an inbox checks many matters)."""
+    from flask import g, has_app_context
+
     from app.service_requests.models import Delegation
 
-    today = thai.today_bangkok()
-    running = db.session.scalars(select(Delegation).where(
-        Delegation.delegate_id == user.id, Delegation.start_on <= today, Delegation.end_on >= today,
-        Delegation.role_code.in_(transition["roles"]),
-    ))
+    key = ("_running_delegations", user.id)
+    cache = g.setdefault("_delegation_cache", {}) if has_app_context() else {}
+    if key not in cache:
+        today = thai.today_bangkok()
+        cache[key] = list(db.session.scalars(select(Delegation).where(
+            Delegation.delegate_id == user.id, Delegation.start_on <= today, Delegation.end_on >= today)))
+    return cache[key]
+
+
+def _delegation_for(user: User, request: ServiceRequest, transition: dict):
+    """An active delegation that lets `user` take this transition for someone who holds the role."""
+    running = [d for d in _running_delegations(user) if d.role_code in transition["roles"]]
     for delegation in running:
         if _holds(delegation.delegator, request, transition, roles=[delegation.role_code]):
             return delegation
