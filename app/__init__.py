@@ -79,6 +79,23 @@ def _register_template_filters(app: Flask) -> None:
     app.add_template_filter(thai.baht_text, "baht_text")
     app.add_template_filter(thai.thai_digits, "thai_digits")
 
+    @app.context_processor
+    def _unread_notifications():
+        """The unread count for the banner: only for a signed-in member of an organisation."""
+        from flask import g
+
+        from app.tenancy.context import current_tenant_id
+
+        def unread() -> int:
+            user = getattr(g, "user", None)
+            if user is None or not getattr(user, "is_authenticated", False) or current_tenant_id() is None:
+                return 0
+            from app.service_requests.views import unread_count
+
+            return unread_count(user)
+
+        return {"unread_notifications": unread}
+
 
 def _migrations_dir() -> str:
     import os
@@ -110,7 +127,8 @@ def _register_views(appbuilder: AppBuilder) -> None:
     )
     from app.security.api import DivisionApi, MembershipApi
     from app.service_requests.inbox_views import InboxView
-    from app.service_requests.views import DelegationView, NotificationView, TenantClosureView
+    from app.service_requests.forwarding_views import ForwardingView
+    from app.service_requests.views import DelegationView, MyNotificationsView, NotificationView, TenantClosureView
     from app.security.views import GrantLogView, MembershipView, TenantUserView
     from app.tenancy.views import (
         DivisionView,
@@ -155,6 +173,10 @@ def _register_views(appbuilder: AppBuilder) -> None:
                         category=services)
     appbuilder.add_link("Approvals", href="/inbox/approvals", label=_l("Waiting for approval"),
                         icon="fa-check-square-o", category=services)
+    appbuilder.add_view(ForwardingView, "Forwarded matters", label=_l("Forwarded matters"), icon="fa-share",
+                        category=services)
+    appbuilder.add_view(MyNotificationsView, "My notifications", label=_l("My notifications"), icon="fa-bell",
+                        category=services)
     appbuilder.add_view(NotificationView, "Outbox", label=_l("Outbox"), icon="fa-envelope", category=services)
     appbuilder.add_view(
         ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services

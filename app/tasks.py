@@ -68,7 +68,61 @@ def celery_app(app: Flask) -> Celery:
     return celery
 
 
+AFTER_COMMIT = "tasks_after_commit"
+
+
+def after_commit(name: str, tenant_id: int, *, session=None, **kwargs) -> None:
+    """Queue a tenant task once the current transaction commits (never for work that was rolled back)."""
+    (session or db.session).info.setdefault(AFTER_COMMIT, []).append((name, tenant_id, kwargs))
+
+
+def _install_after_commit() -> None:
+    import logging
+
+    from flask import current_app, has_app_context
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    @event.listens_for(Session, "after_commit")
+    def _queue(session):
+        queued = session.info.pop(AFTER_COMMIT, None)
+        if not queued or not has_app_context():
+            return
+        celery = celery_for(current_app._get_current_object())
+        for name, tenant_id, kwargs in queued:
+            try:
+                celery.tasks[name].delay(tenant_id=tenant_id, **kwargs)
+            except Exception:  # the broker is down: what was committed stays; the screens still show it
+                logging.getLogger(__name__).exception("could not queue %s for tenant %s", name, tenant_id)
+
+    @event.listens_for(Session, "after_rollback")
+    def _drop(session):
+        session.info.pop(AFTER_COMMIT, None)
+
+
+_install_after_commit()
+
+
+def celery_for(app: Flask) -> Celery:
+    """The app's Celery client, made once per app (the web process queues tasks through it)."""
+    if "celery" not in app.extensions:
+        app.extensions["celery"] = celery_app(app)
+    return app.extensions["celery"]
+
+
 def _register_tasks(celery: Celery) -> None:
+    @celery.task(name="forwarding.notify")
+    def notify_forwarding(tenant_id: int, forwarding_id: int, event: str) -> int:
+        from app.service_requests.forwarding import notify
+
+        return notify(forwarding_id, event)
+
+    @celery.task(name="notifications.send")
+    def send_notifications(tenant_id: int, ids: list[int]) -> int:
+        from app.service_requests.outbox import send
+
+        return send(ids)
+
     @celery.task(name="service_requests.delay_notices")
     def delay_notices_task(tenant_id: int) -> int:
         from app.service_requests.notices import delay_notices

@@ -3,14 +3,14 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.tasks import celery_app
+from app.tasks import celery_for
 from app.tenancy.context import TenantNotSet
 from app.tenancy.models import Division
 
 
 @pytest.fixture(scope="module")
 def celery(app):
-    celery = celery_app(app)
+    celery = celery_for(app)
 
     @celery.task(name="tests.division_codes")
     def division_codes(tenant_id):

@@ -25,9 +25,15 @@ class Attachment(TenantScoped, Model):
             ["tenant_id", "request_id"], ["service_requests.tenant_id", "service_requests.id"],
             name="fk_attachments_request", ondelete="CASCADE",
         ),
+        ForeignKeyConstraint(
+            ["tenant_id", "event_id"], ["service_request_events.tenant_id", "service_request_events.id"],
+            name="fk_attachments_event", ondelete="CASCADE",
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # a file attached to a step on the timeline (a site photo, a signed order), not to a form field
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     field_code: Mapped[str] = mapped_column(String(64), nullable=False)
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
     content_type: Mapped[str] = mapped_column(String(100), nullable=False, default="application/octet-stream")

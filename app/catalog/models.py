@@ -133,6 +133,10 @@ class ServiceRequest(TenantScoped, Model):
             ["tenant_id", "division_id"], ["divisions.tenant_id", "divisions.id"],
             name="fk_service_requests_division", ondelete="RESTRICT",
         ),
+        ForeignKeyConstraint(
+            ["tenant_id", "assignee_id"], ["ab_user.tenant_id", "ab_user.id"],
+            name="fk_service_requests_assignee",
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
@@ -152,6 +156,8 @@ class ServiceRequest(TenantScoped, Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the member of staff who last acted on it in its current กอง (the "mine" queue); cleared when it moves on
+    assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     # two people acting at once: the second write fails instead of silently overwriting the first
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": lock_version}

@@ -188,10 +188,20 @@ class ServiceRequestView(TenantModelView):
         priced = services.quote(item.service_type, item.data)
         from app.service_requests import engine
 
+        from app.service_requests import forwarding
+        from app.service_requests.forwarding_views import org_names
+        from app.service_requests.models import Forwarding
+
+        actions = engine.available(item, g.user)
+        forwardings = db.session.scalars(select(Forwarding).where(
+            Forwarding.request_id == item.id, Forwarding.tenant_id == item.tenant_id).order_by(Forwarding.id)).all()
         return self.render_template(
-            self.show_template, item=item, rows=rows, attachments=attachments, quote=priced[0] if priced else None,
-            actions=engine.available(item, g.user), timeline=engine.timeline(item), state_name=engine.state_name,
+            self.show_template, item=item, rows=rows, attachments=[a for a in attachments if a.event_id is None],
+            step_files=_by_event(attachments), quote=priced[0] if priced else None,
+            actions=actions, timeline=engine.timeline(item), state_name=engine.state_name,
             schedule=priced[1] if priced else None, title=self.show_title, appbuilder=self.appbuilder,
+            forwardings=forwardings, forward_names=org_names({f.partner_tenant_id for f in forwardings}),
+            partners=forwarding.partner_choices() if any(a.effect == "forward" for a in actions) else [],
         )
 
     @expose("/act/<int:pk>", methods=["POST"])
@@ -207,9 +217,15 @@ class ServiceRequestView(TenantModelView):
             seen = int(request.form.get("version", ""))
         except ValueError:
             seen = None
+        from app.service_requests import forwarding
+
         try:
-            engine.take(item, request.form.get("action", ""), g.user, note=request.form.get("note", ""),
-                        staff_only=bool(request.form.get("staff_only")), seen_version=seen)
+            action = request.form.get("action", "")
+            chosen = [a for a in engine.available(item, g.user) if a.code == action]
+            target = forwarding.target_from_form(request.form) if chosen and chosen[0].effect == "forward" else None
+            engine.take(item, action, g.user, note=request.form.get("note", ""),
+                        staff_only=bool(request.form.get("staff_only")), seen_version=seen, forward_to=target,
+                        files=request.files.getlist("files"))
             db.session.commit()
         except UserError as exc:
             db.session.rollback()
@@ -342,3 +358,12 @@ class ServiceCatalogView(BaseView):
             "catalog/guide.html", service_type=service_type, version=version,
             schedules=services.schedules(service_type), describe_fee=describe, appbuilder=self.appbuilder,
         )
+
+
+def _by_event(attachments) -> dict:
+    """Files attached to timeline steps, by step."""
+    found: dict = {}
+    for attachment in attachments:
+        if attachment.event_id is not None:
+            found.setdefault(attachment.event_id, []).append(attachment)
+    return found

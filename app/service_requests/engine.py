@@ -14,7 +14,8 @@ from app import thai
 from app.catalog.models import ServiceRequest
 from app.extensions import db
 from app.service_requests.models import ServiceRequestEvent
-from app.service_requests.workflow_spec import DEFAULT_WORKFLOW
+from app.catalog import attachments
+from app.service_requests.workflow_spec import DEFAULT_WORKFLOW, FORWARD, REQUEST_PAYMENT
 from app.tenancy.errors import UserError
 from app.tenancy.models import Division, localized
 
@@ -29,6 +30,7 @@ class Action:
     label: str
     to: str
     note_required: bool
+    effect: Optional[str] = None
 
 
 def workflow_of(request: ServiceRequest) -> dict:
@@ -48,13 +50,13 @@ def state_name(request: ServiceRequest, code: Optional[str] = None) -> str:
     return localized(spec["name_th"], spec.get("name_en") or "")
 
 
-def _division_code(request: ServiceRequest, holder: str) -> str:
+def division_code(request: ServiceRequest, holder: str) -> str:
     return request.service_type.responsible_division.code if holder == "@responsible" else holder
 
 
 def _holds(user: User, request: ServiceRequest, transition: dict, roles=None) -> bool:
     """The user holds one of the roles in the transition's กอง, or an executive role that sees the whole tenant."""
-    where = _division_code(request, transition["division"])
+    where = division_code(request, transition["division"])
     for membership in getattr(user, "memberships", []) or []:
         if membership.role.code in (roles or transition["roles"]) and (
             membership.division.code == where or membership.role.whole_tenant
@@ -102,7 +104,8 @@ def available(request: ServiceRequest, user: User) -> list[Action]:
     if state(request)["final"]:
         return []
     actions = [
-        Action(t["action"], localized(t["name_th"], t.get("name_en") or ""), t["to"], t.get("note_required", False))
+        Action(t["action"], localized(t["name_th"], t.get("name_en") or ""), t["to"], t.get("note_required", False),
+               t.get("effect"))
         for t in workflow_of(request)["transitions"]
         if request.status in t["from"] and _may(user, request, t)
     ]
@@ -112,8 +115,11 @@ def available(request: ServiceRequest, user: User) -> list[Action]:
 
 
 def take(request: ServiceRequest, action: str, user: User, *, note: str = "", staff_only: bool = False,
-         seen_version: Optional[int] = None) -> ServiceRequestEvent:
-    """Move the request along one transition. The caller commits."""
+         seen_version: Optional[int] = None, forward_to=None, files=()) -> ServiceRequestEvent:
+    """Move the request along one transition. The caller commits.
+
+    forward_to: a forwarding.Target, for a transition whose effect is forward. files: uploads attached to
+    the step (FileStorage objects, checked like form uploads)."""
     if seen_version is not None and seen_version != request.lock_version:
         raise UserError(_("Someone else has just acted on this request. Reload it to see what changed."), 409)
     if state(request)["final"]:
@@ -128,7 +134,7 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
                           state=state_name(request)), 422)
     allowed = [t for t in from_here if _may(user, request, t)]
     if not allowed:
-        where = _division_code(request, from_here[0]["division"])
+        where = division_code(request, from_here[0]["division"])
         raise UserError(_("Only %(roles)s of the division %(division)s may do this.",
                           roles=", ".join(from_here[0]["roles"]), division=where), 403)
     transition = allowed[0]
@@ -137,8 +143,14 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     if action == ONE_TIME_RETURN and _returned_before(request):
         raise UserError(_("A matter is returned for documents only once, listing everything missing "
                           "(Licensing Facilitation Act B.E. 2558, s.8)."), 422)
+    effect = transition.get("effect")
+    if effect == FORWARD and forward_to is None:
+        raise UserError(_("Choose the organisation or body to forward this matter to."), 422)
+    if effect == REQUEST_PAYMENT:
+        note = _priced_note(request, note)
+    uploads = _checked_files(files)
     delegation = None if _holds(user, request, transition) else _delegation_for(user, request, transition)
-    holder_code = _division_code(request, state(request, transition["to"])["holder"])
+    holder_code = division_code(request, state(request, transition["to"])["holder"])
     holder = db.session.scalar(select(Division).where(Division.code == holder_code)) or request.division
     event = ServiceRequestEvent(
         tenant_id=request.tenant_id, request_id=request.id, actor_id=user.id,
@@ -149,6 +161,8 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
                            if delegation else None),
         delegation_kind=delegation.kind if delegation else None,
     )
+    # the one who acts keeps the matter while it stays in the same กอง; it is nobody's once it moves on
+    request.assignee_id = user.id if holder.id == request.division_id else None
     request.status = transition["to"]
     request.division = holder  # sets division_id too, and what the request reads next
     request.step_due_on = _step_due(request, transition["to"])
@@ -158,7 +172,51 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     except StaleDataError:
         db.session.rollback()
         raise UserError(_("Someone else has just acted on this request. Reload it to see what changed."), 409)
+    from app.service_requests import forwarding, notify
+
+    for upload in uploads:
+        attachment = attachments.store(request.tenant_id, "_event", upload, user.id)
+        attachment.request_id, attachment.event_id = request.id, event.id
+    if effect == FORWARD:
+        forwarding.open_forwarding(request, event, forward_to, user)
+    notify.after_step(request, event, user)
+    db.session.flush()
     return event
+
+
+MAX_EVENT_FILES = 5
+EVENT_FILE_TYPES = ("pdf", "jpg", "png")
+EVENT_FILE_MB = 10
+
+
+def _checked_files(files) -> list:
+    """Files attached to a step: at most five PDFs or photos of at most 10 MB each, checked by content."""
+    from app.catalog.filetypes import sniff_type
+
+    uploads = [f for f in files or () if f and getattr(f, "filename", "")]
+    if len(uploads) > MAX_EVENT_FILES:
+        raise UserError(_("Attach at most %(count)s files to one step.", count=MAX_EVENT_FILES), 422)
+    for upload in uploads:
+        head = upload.stream.read(EVENT_FILE_MB * 1024 * 1024 + 1)
+        upload.stream.seek(0)
+        if len(head) > EVENT_FILE_MB * 1024 * 1024:
+            raise UserError(_("%(name)s is larger than %(mb)s MB.", name=upload.filename, mb=EVENT_FILE_MB), 422)
+        if sniff_type(head) not in EVENT_FILE_TYPES:
+            raise UserError(_("%(name)s is not a PDF, JPEG or PNG file.", name=upload.filename), 422)
+    return uploads
+
+
+def _priced_note(request: ServiceRequest, note: str) -> str:
+    """Asking for payment prices the matter from its fee schedule and says so on the timeline."""
+    from app.catalog import services
+
+    priced = services.quote(request.service_type, request.data)
+    if priced is None:
+        raise UserError(_("This service has no fee schedule in force, so there is nothing to ask payment for."), 422)
+    request.fee_total = priced[0].total
+    amount = _("Fee due: %(amount)s (%(words)s).", amount=thai.format_baht(priced[0].total),
+               words=thai.baht_text(priced[0].total))
+    return f"{amount} {note.strip()}".strip()
 
 
 def _step_due(request: ServiceRequest, new_state: str):

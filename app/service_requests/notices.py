@@ -3,7 +3,7 @@ told of the delay every 7 days, with a copy to ก.พ.ร.; each 7-day period g
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app import thai
 from app.catalog.models import ServiceRequest
 from app.extensions import db
-from app.service_requests import engine, mail
+from app.service_requests import engine, outbox
 from app.service_requests.models import Notification
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ def _recipient(request: ServiceRequest) -> str:
 def delay_notices(today: date | None = None) -> int:
     """Write the notices due today for the current tenant's overdue open matters; returns how many."""
     today = today or thai.today_bangkok()
-    started = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=1)
     written = 0
     overdue = db.session.scalars(select(ServiceRequest).where(ServiceRequest.due_on < today)).unique().all()
     for request in overdue:
@@ -39,8 +38,9 @@ def delay_notices(today: date | None = None) -> int:
             Notification.request_id == request.id, Notification.kind == DELAY, Notification.period == period))
         if exists:
             continue
-        notice = Notification(
+        values = dict(
             tenant_id=request.tenant_id, request_id=request.id, kind=DELAY, period=period,
+            dedupe_key=f"{DELAY}:{request.id}:{period}",
             recipient=_recipient(request), copy_to_opdc=True,
             subject=f"แจ้งความล่าช้าในการพิจารณาคำขอ เลขที่ {request.id}",
             body=(f"คำขอ \"{request.title}\" ซึ่งครบกำหนดพิจารณาเมื่อ {thai.format_date(request.due_on, 'long')} "
@@ -50,15 +50,9 @@ def delay_notices(today: date | None = None) -> int:
         )
         try:
             with db.session.begin_nested():
-                db.session.add(notice)
+                outbox.write(**values)
         except IntegrityError:  # another run wrote it first: once per period all the same
             continue
-        log.info("delay notice for request %s (period %s) to %s", request.id, period, notice.recipient)
         written += 1
-    db.session.commit()
-    for notice in db.session.scalars(select(Notification).where(
-            Notification.kind == DELAY, Notification.emailed.is_(False), Notification.created_at >= started)):
-        if mail.send(notice.recipient, notice.subject, notice.body):
-            notice.emailed = True
-    db.session.commit()
+    db.session.commit()  # e-mailed after commit by the outbox's task, when SMTP is configured
     return written

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from flask import abort, g, redirect, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import func, select, update
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from app.extensions import db
 from app.service_requests.models import Delegation, Notification, TenantClosure
+from app.tenancy.models import utcnow
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
@@ -102,4 +108,55 @@ class NotificationView(TenantModelView):
         "recipient": _l("To"), "subject": _l("Subject"), "body": _l("Message"),
         "copy_to_opdc": _l("Copy to OPDC"), "emailed": _l("E-mailed"),
     }
-    formatters_columns = {"kind": lambda value: str(_l("Delay notice")) if value == "delay_notice" else value}
+    formatters_columns = {"kind": lambda value: str(NOTICE_KINDS.get(value, value))}
+
+
+NOTICE_KINDS = {
+    "delay_notice": _l("Delay notice"), "new_step": _l("Waiting for you"), "status": _l("Progress to applicant"),
+    "forwarded": _l("Forwarded to an outside body"), "forward_received": _l("Forwarded to us"),
+    "forward_message": _l("Message on a forwarded matter"), "forward_answered": _l("Forwarded matter answered"),
+    "forward_withdrawn": _l("Forwarded matter withdrawn"),
+}
+MY_LIMIT = 100
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+class MyNotificationsView(BaseView):
+    """A member of staff's own in-app notifications: newest first, opened once to mark them read."""
+
+    route_base = "/notifications"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        rows = db.session.scalars(select(Notification).where(Notification.user_id == g.user.id)
+                                  .order_by(Notification.created_at.desc(), Notification.id.desc())
+                                  .limit(MY_LIMIT)).all()
+        return self.render_template("notifications/index.html", rows=rows, kinds=NOTICE_KINDS,
+                                    appbuilder=self.appbuilder)
+
+    @expose("/<int:pk>/open", methods=["POST"])
+    @has_access
+    def open(self, pk: int):
+        found = db.session.get(Notification, pk)
+        if found is None or found.user_id != g.user.id:
+            abort(404)
+        if found.read_at is None:
+            found.read_at = utcnow()
+            db.session.commit()
+        # only ever a path inside this site
+        target = found.link if (found.link or "").startswith("/") and not found.link.startswith("//") else None
+        return redirect(target or url_for("MyNotificationsView.index"))
+
+    @expose("/read-all", methods=["POST"])
+    @has_access
+    def read_all(self):
+        db.session.execute(update(Notification).where(
+            Notification.user_id == g.user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+        db.session.commit()
+        return redirect(url_for("MyNotificationsView.index"))

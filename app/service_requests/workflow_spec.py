@@ -13,6 +13,11 @@ HOLDER = validate.Regexp(r"^(@responsible|[a-z][a-z0-9_-]{0,31})$",
                          error=_l("Must be @responsible or a division code."))
 
 
+FORWARD = "forward"
+REQUEST_PAYMENT = "request_payment"
+EFFECTS = (FORWARD, REQUEST_PAYMENT)
+
+
 class StateSpec(Strict):
     code = fields.String(required=True, validate=CODE)
     name_th = fields.String(required=True)
@@ -33,6 +38,9 @@ class TransitionSpec(Strict):
     division = fields.String(load_default="@responsible", validate=HOLDER)
     days = fields.Integer(load_default=None, validate=validate.Range(min=0, max=365))
     note_required = fields.Boolean(load_default=False)
+    # what taking it does besides moving the matter: forward it to another organisation or body, or
+    # price it and ask the applicant to pay
+    effect = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(EFFECTS))
 
 
 class WorkflowSpec(Strict):

@@ -23,6 +23,8 @@ class CrossTenantWrite(RuntimeError):
 class Scope:
     tenant_id: Optional[int] = None
     platform: bool = False
+    # a partner reading one shared matter as its owner sees it: reads only, the guard refuses any flush
+    read_only: bool = False
 
 
 _scope: ContextVar[Optional[Scope]] = ContextVar("tenant_scope", default=None)
@@ -73,6 +75,17 @@ def tenant_scope(tenant_id: int) -> Iterator[None]:
 def platform_scope() -> Iterator[None]:
     """Explicitly unfiltered: onboarding, seeds, platform reports. Never used for a tenant's request."""
     token = _scope.set(Scope(platform=True))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@contextmanager
+def shared_read(owner_tenant_id: int) -> Iterator[None]:
+    """Read a shared matter's rows as the tenant that owns them, for a partner the owner shared it with.
+    The caller must first prove the share (a row it can see through the wall); nothing can be written."""
+    token = _scope.set(Scope(tenant_id=int(owner_tenant_id), read_only=True))
     try:
         yield
     finally:

@@ -4,14 +4,14 @@ tenant-owned table raises instead of running unfiltered."""
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, or_
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.relationships import RelationshipDirection
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.schema import Table
 
 from app.tenancy.context import CrossTenantWrite, TenantNotSet, current_scope
-from app.tenancy.models import TenantScoped
+from app.tenancy.models import TenantScoped, TenantShared
 
 _installed = False
 
@@ -19,14 +19,14 @@ _installed = False
 def _scoped_classes():
     from flask_appbuilder import Model
 
-    return [m.class_ for m in Model.registry.mappers if issubclass(m.class_, TenantScoped)]
+    return [m.class_ for m in Model.registry.mappers if issubclass(m.class_, (TenantScoped, TenantShared))]
 
 
 _scoped_table_names: frozenset[str] = frozenset()
 
 
 def _touches_scoped_table(state: ORMExecuteState) -> bool:
-    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+    if any(issubclass(m.class_, (TenantScoped, TenantShared)) for m in state.all_mappers):
         return True
     names = _scoped_table_names
     for element in visitors.iterate(state.statement):
@@ -52,6 +52,10 @@ def _on_execute(state: ORMExecuteState) -> None:
             TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
         ),
         with_loader_criteria(User, lambda cls: cls.tenant_id == tenant_id, include_aliases=True),
+        with_loader_criteria(
+            TenantShared, lambda cls: or_(cls.tenant_id == tenant_id, cls.partner_tenant_id == tenant_id),
+            include_aliases=True,
+        ),
     )
 
 
@@ -86,10 +90,36 @@ def _check_links(obj, tenant_id: int | None) -> None:
             )
 
 
+def _check_shared(obj: TenantShared, tenant_id: int | None, new: bool) -> None:
+    """A shared row: written only by its owner or its partner, and neither column ever changes."""
+    if tenant_id is None:
+        raise TenantNotSet(f"{type(obj).__name__} written with no tenant set")
+    if new and obj.tenant_id is None:
+        obj.tenant_id = tenant_id
+    if not new:
+        state = inspect(obj)
+        for key in ("tenant_id", "partner_tenant_id"):
+            if state.attrs[key].history.deleted:
+                raise CrossTenantWrite(f"{type(obj).__name__}.{key} may not change")
+    if tenant_id not in (obj.tenant_id, obj.partner_tenant_id):
+        raise CrossTenantWrite(f"{type(obj).__name__} shared between other tenants")
+    # links are the owner's rows (the matter, its กอง); a partner may only point at the same ones
+    _check_links(obj, obj.tenant_id)
+
+
 def _on_flush(session: Session, flush_context, instances) -> None:
     scope = current_scope()
     platform = bool(scope and scope.platform)
     tenant_id = scope.tenant_id if scope else None
+    if scope is not None and scope.read_only and (session.new or session.dirty or session.deleted):
+        if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+            raise CrossTenantWrite("a shared matter is read-only to its partner")
+
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantShared) and not platform:
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            _check_shared(obj, tenant_id, new=obj in session.new)
 
     for obj in session.new:
         if isinstance(obj, TenantScoped):

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    Text,
     JSON,
     Boolean,
     DateTime,
@@ -65,6 +66,24 @@ class TenantScoped:
         )
 
 
+class TenantShared:
+    """Mixin for the few rows two tenants share (a matter forwarded from one organisation to another): owned
+    by `tenant_id`, visible to and writable by `partner_tenant_id` too, invisible to everyone else. The guard
+    filters reads on both columns and refuses a write by a third tenant or a change of either column."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(
+            Integer, ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+
+    @declared_attr
+    def partner_tenant_id(cls) -> Mapped[int | None]:
+        return mapped_column(
+            Integer, ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=True, index=True
+        )
+
+
 class TenantType(Model):
     """อบจ., เทศบาลนคร, เทศบาลเมือง, เทศบาลตำบล, อบต., special; seeded from seeds/platform."""
 
@@ -105,6 +124,10 @@ class Tenant(Model):
     name_th: Mapped[str] = mapped_column(String(200), nullable=False)
     name_en: Mapped[str] = mapped_column(String(200), nullable=False)
     province: Mapped[str] = mapped_column(String(100), nullable=False)
+    # the letterhead of its letters: the book code (e.g. ชม 52101), the office address and telephone
+    book_prefix: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    address_th: Mapped[str | None] = mapped_column(Text, nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(60), nullable=True)
     parent_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("tenants.id", ondelete="SET NULL"), nullable=True, index=True
     )

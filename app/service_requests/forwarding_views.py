@@ -1,0 +1,88 @@
+"""Forwarded matters: the ones others sent us and the ones we sent, each with the matter as far as the
+receiver may see it and one thread both sides write to."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.service_requests import forwarding
+from app.service_requests.models import Forwarding
+from app.tenancy.context import require_tenant_id
+from app.tenancy.errors import UserError
+from app.tenancy.models import Tenant
+
+LIMIT = 300
+
+
+class ForwardingView(BaseView):
+    route_base = "/forwardings"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        me = require_tenant_id()
+        newest = (Forwarding.status != "open", Forwarding.sent_at.desc())
+        received = db.session.scalars(select(Forwarding).where(Forwarding.partner_tenant_id == me)
+                                      .order_by(*newest).limit(LIMIT)).all()
+        sent = db.session.scalars(select(Forwarding).where(Forwarding.tenant_id == me)
+                                  .order_by(*newest).limit(LIMIT)).all()
+        names = org_names({f.tenant_id for f in received} | {f.partner_tenant_id for f in sent})
+        return self.render_template("forwarding/index.html", received=received, sent=sent, names=names,
+                                    appbuilder=self.appbuilder)
+
+    @expose("/<int:pk>")
+    @has_access
+    def show(self, pk: int):
+        found = _visible_or_404(pk)
+        matter = forwarding.snapshot(found)
+        names = org_names({found.tenant_id, found.partner_tenant_id})
+        return self.render_template(
+            "forwarding/show.html", f=found, matter=matter, thread=forwarding.thread(found),
+            side=forwarding.side(found), names=names, appbuilder=self.appbuilder,
+        )
+
+    @expose("/<int:pk>/post", methods=["POST"])
+    @has_access
+    def post(self, pk: int):
+        found = _visible_or_404(pk)
+        kind = request.form.get("kind", forwarding.MESSAGE)
+        if kind not in (forwarding.MESSAGE, forwarding.ANSWER, forwarding.WITHDRAW):
+            abort(400)
+        try:
+            forwarding.post(found, g.user, request.form.get("body", ""), kind)
+            db.session.commit()
+        except UserError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("Saved."), "success")
+        return redirect(url_for("ForwardingView.show", pk=pk))
+
+    @expose("/<int:pk>/file/<int:attachment_id>")
+    @has_access
+    def file(self, pk: int, attachment_id: int):
+        found = _visible_or_404(pk)
+        shared = forwarding.shared_file(found, attachment_id)
+        if shared is None:
+            abort(404)
+        path, name, content_type = shared
+        return send_file(path, mimetype=content_type, as_attachment=True, download_name=name)
+
+
+def _visible_or_404(pk: int) -> Forwarding:
+    found = db.session.get(Forwarding, pk)
+    if found is None:
+        abort(404)
+    return found
+
+
+def org_names(ids) -> dict:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {t.id: t.name_th for t in db.session.scalars(select(Tenant).where(Tenant.id.in_(ids)))}
