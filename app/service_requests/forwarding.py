@@ -13,7 +13,7 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
-from app.catalog.builder import label
+from app.catalog.builder import label, visible_fields
 from app.catalog.models import ServiceRequest
 from app.catalog.values import display
 from app.extensions import db
@@ -82,7 +82,7 @@ def open_forwarding(request: ServiceRequest, event: ServiceRequestEvent, target:
     forwarding = Forwarding(
         tenant_id=owner, partner_tenant_id=target.partner_tenant_id, request_id=request.id,
         outside_body=target.outside_body, outside_email=target.outside_email,
-        subject=f"{request.service_type}: {request.title}"[:300], request_note=event.note or "",
+        subject=(request.title or str(request.service_type))[:300], request_note=event.note or "",
         sent_by_name=event.actor_name, status=OPEN,
     )
     db.session.add(forwarding)
@@ -127,7 +127,7 @@ def snapshot(forwarding: Forwarding) -> Snapshot:
         request = db.session.get(ServiceRequest, forwarding.request_id)
         if request is None:
             raise UserError(_("The forwarded matter no longer exists."), 404)
-        public = [s for s in request.version.fields if not s.get("staff_only")]
+        public = visible_fields(request.version.fields, staff=False)
         result = Snapshot(
             owner_name=owner.name_th, service=str(request.service_type), title=request.title,
             state=engine.state_name(request), division=str(request.division), filed_at=request.created_at,
@@ -172,14 +172,6 @@ class _owner_view:
         if self._ctx is not None:
             return self._ctx.__exit__(*exc)
         return False
-
-
-def visible(forwarding_id: int) -> Forwarding:
-    """A forwarding the current organisation owns or received; 404 for anyone else (the wall decides)."""
-    found = db.session.get(Forwarding, forwarding_id)
-    if found is None:
-        raise UserError(_("Not found."), 404)
-    return found
 
 
 def side(forwarding: Forwarding) -> str:

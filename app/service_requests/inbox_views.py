@@ -54,8 +54,10 @@ class InboxView(BaseView):
 
         sections = {
             "overdue": [r for r in requests if late(r)],
+            "mine": [r for r in requests if r.assignee_id == g.user.id and not late(r)],
             "new": [r for r in requests if r.status == "submitted" and not late(r)],
-            "in_progress": [r for r in requests if r.status != "submitted" and not late(r)],
+            "in_progress": [r for r in requests if r.status != "submitted" and r.assignee_id != g.user.id
+                            and not late(r)],
         }
         return self.render_template("inbox/index.html", sections=sections, state_name=engine.state_name,
                                     appbuilder=self.appbuilder)

@@ -26,7 +26,16 @@ TENANT_LABELS = {
     "parent": _l("Parent organisation"),
     "active": _l("Active"),
     "thai_digits": _l("Thai digits on official documents"),
+    "book_prefix": _l("Book code"),
+    "address_th": _l("Address (Thai)"),
+    "phone": _l("Telephone"),
     "created_at": _l("Created at"),
+}
+# what the letterhead fields mean, for the screens that edit them
+LETTERHEAD_DESCRIPTIONS = {
+    "book_prefix": _l("The code before the number on the organisation's letters (ที่ ...), e.g. ชม 52101."),
+    "address_th": _l("The office address printed under the organisation's name on its letters."),
+    "phone": _l("The telephone number printed at the foot of the organisation's letters."),
 }
 
 
@@ -76,10 +85,13 @@ class OrganisationSettingsView(TenantModelView):
     # with no tenant chosen the filter matches nothing: id == NULL
     base_filters = [["id", FilterEqualFunction, _current_tenant_id]]
     list_columns = ["dla_code", "name_th", "type", "thai_digits"]
-    show_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "thai_digits"]
-    edit_columns = ["name_en", "thai_digits"]
+    show_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "thai_digits",
+                    "book_prefix", "address_th", "phone"]
+    # the letterhead (book code, address, telephone) is printed on the organisation's letters
+    edit_columns = ["name_en", "thai_digits", "book_prefix", "address_th", "phone"]
     search_columns = ["name_th"]
     label_columns = TENANT_LABELS
+    description_columns = LETTERHEAD_DESCRIPTIONS
     base_permissions = ["can_list", "can_show", "can_edit"]
 
 
