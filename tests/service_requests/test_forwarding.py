@@ -7,97 +7,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.catalog import services
 from app.catalog.attachments import Attachment
-from app.catalog.models import ServiceRequest, ServiceType
+from app.catalog.models import ServiceRequest
 from app.extensions import db
 from app.service_requests.models import Forwarding, ForwardingMessage, Notification
 from app.tenancy.context import CrossTenantWrite, platform_scope, tenant_scope
-from app.tenancy.models import Division
 from app.tenancy.shared import as_owner
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-CODE = "fwd_complaint"
-DEFINITION = {
-    "code": CODE, "name_th": "แจ้งเรื่องร้องเรียนทดสอบส่งต่อ", "name_en": "Forwarding test complaint",
-    "category": "complaint", "responsible_division": "finance", "sla_days": 15,
-    "fields": [
-        {"code": "what", "kind": "text", "label_th": "เรื่อง", "label_en": "What", "required": True},
-        {"code": "email", "kind": "email", "label_th": "อีเมล", "label_en": "E-mail"},
-        {"code": "secret_note", "kind": "long_text", "label_th": "บันทึกภายใน", "visibility": "staff"},
-        {"code": "photo", "kind": "file", "label_th": "ภาพถ่าย", "label_en": "Photo", "accept": ["png", "jpg"]},
-    ],
-    "guide": {"no_fee": True},
-    "workflow": {
-        "states": [
-            {"code": "submitted", "name_th": "รับแจ้ง"},
-            {"code": "triage", "name_th": "พิจารณา"},
-            {"code": "forwarded", "name_th": "ส่งต่อแล้ว"},
-            {"code": "completed", "name_th": "ปิดเรื่อง", "final": True},
-        ],
-        "transitions": [
-            {"action": "accept", "name_th": "รับเรื่อง", "from": ["submitted"], "to": "triage", "roles": ["officer"]},
-            {"action": "forward", "name_th": "ส่งต่อ", "from": ["triage"], "to": "forwarded", "roles": ["officer"],
-             "effect": "forward", "note_required": True},
-            {"action": "close", "name_th": "ปิดเรื่อง", "from": ["forwarded", "triage"], "to": "completed",
-             "roles": ["officer"], "note_required": True},
-        ],
-    },
-}
-TENANT_C = """
-kind: tenant
-tenant: {dla_code: "1000003", type: sao, name_th: องค์การบริหารส่วนตำบลซี, name_en: SAO C, province: เชียงใหม่}
-users:
-  - {username: c.mayor, first_name: นายก, last_name: ซี, email: mayor@c.test, password: testpass2569,
-     memberships: [{division: office, role: mayor}]}
-"""
-
-
-@pytest.fixture(scope="module")
-def service(app, tenant_a):
-    from app.catalog.spec import ServiceSpec
-
-    with app.app_context(), tenant_scope(tenant_a.id):
-        definition = ServiceSpec().load(DEFINITION)
-        division = db.session.scalar(select(Division).where(Division.code == "finance"))
-        service_type, _changed = services.save_definition(tenant_a.id, definition, division)
-        db.session.commit()
-        return service_type.id
-
-
-@pytest.fixture(scope="module")
-def tenant_c(app, tmp_path_factory):
-    from app.seeds.apply import apply_paths
-    from app.tenancy.models import Tenant
-
-    path = tmp_path_factory.mktemp("seed") / "tenant_c.yaml"
-    path.write_text(TENANT_C, encoding="utf-8")
-    with app.app_context():
-        plan = apply_paths([str(path)])
-        assert not plan.errors, plan.errors
-        with platform_scope():
-            return db.session.scalar(select(Tenant.id).where(Tenant.dla_code == "1000003"))
-
-
-def _file(client, service_id, what="ไฟทางดับหน้าบ้านเลขที่ 5", secret="ผู้ร้องเคยร้องเรื่องนี้แล้ว"):
-    data = {"what": what, "email": "somsri@example.com", "secret_note": secret,
-            "photo": (io.BytesIO(PNG), "lamp.png"), "intent": "save"}
-    response = client.post(f"/service-requests/new/{service_id}", data=data, content_type="multipart/form-data")
-    assert response.status_code == 302, re.findall(r"(?:text-danger|help-block|alert)[^>]*>([^<]*)", response.get_data(as_text=True))
-    return int(re.search(r"/service-requests/show/(\d+)", response.headers["Location"]).group(1))
-
-
-def _act(client, pk, action, **form):
-    html = client.get(f"/service-requests/show/{pk}").get_data(as_text=True)
-    version = re.search(r'name="version" value="(\d+)"', html).group(1)
-    return client.post(f"/service-requests/act/{pk}", data={"action": action, "version": version, **form},
-                       content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
-
-
-def _status(app, pk):
-    with app.app_context(), platform_scope():
-        return db.session.get(ServiceRequest, pk).status
-
+from tests.service_requests.conftest import PNG, file_complaint as _file, act as _act, status_of as _status
 
 def _forwarding_of(app, pk):
     with app.app_context(), platform_scope():
