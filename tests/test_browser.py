@@ -78,7 +78,8 @@ SCREENS = {
     "a.manager": ["/", "/org-users/list/", "/memberships/list/", "/memberships/add", "/grant-log/list/"],
     "a.mayor": ["/", "/divisions/list/", "/org-users/list/", "/memberships/list/", "/grant-log/list/",
                 "/inbox/", "/inbox/approvals"],
-    "a.officer": ["/", "/divisions/list/", "/users/userinfo/", "/services/", "/service-requests/list/"],
+    "a.officer": ["/", "/divisions/list/", "/users/userinfo/", "/services/", "/service-requests/list/",
+                  "/forwardings/", "/notifications/"],
     "ops": ["/", "/tenants/list/", "/tenants/add", "/users/list/", "/roles/list/", "/tenant-switch-log/list/"],
 }
 # screens whose data are FAB's technical permission and view names (identifiers, not interface words)
@@ -213,6 +214,45 @@ def test_executive_approves_on_a_phone(live_server, browser, app, client_for, te
     page.wait_for_load_state()
     assert _state(app, pk) == "approved"
     page.screenshot(path=os.path.join(OUTPUT, "phone-approvals-done.png"), full_page=True)
+
+
+from tests.service_requests.conftest import service  # noqa: E402,F401  (the forwarding service fixture)
+
+
+def test_a_complaint_is_forwarded_and_answered_in_the_browser(live_server, browser, app, client_for, tenant_a,
+                                                              tenant_b, service):
+    """The sender forwards from the request's screen; the receiver, on a phone, reads and answers it."""
+    from tests.service_requests.conftest import act, file_complaint, status_of
+
+    officer = client_for("a.officer")
+    pk = file_complaint(officer, service, what="ไฟกิ่งสาธารณะดับทั้งซอย ถนนสายหลักของ อบต.บี")
+    act(officer, pk, "accept")
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="th-TH").new_page()
+    _log_in(page, live_server, "a.officer")
+    page.goto(f"{live_server}/service-requests/show/{pk}")
+    page.select_option("select[name=forward_tenant]", str(tenant_b.id))
+    page.fill("textarea[name=note]", "ถนนสายนี้อยู่ในความดูแลของ อบต.บี ขอส่งต่อเพื่อดำเนินการ")
+    page.screenshot(path=os.path.join(OUTPUT, "forward-from-request.png"), full_page=True)
+    page.click("button[value=forward]")
+    page.wait_for_load_state()
+    assert status_of(app, pk) == "forwarded"
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    _log_in(phone, live_server, "b.mayor")
+    phone.goto(f"{live_server}/forwardings/")
+    phone.click("text=ไฟกิ่งสาธารณะดับทั้งซอย")
+    phone.wait_for_load_state()
+    body = phone.inner_text("body")
+    assert "ถนนสายนี้อยู่ในความดูแลของ อบต.บี" in body and "ผู้ร้องเคยร้องเรื่องนี้แล้ว" not in body
+    phone.screenshot(path=os.path.join(OUTPUT, "phone-forwarded-to-us.png"), full_page=True)
+    phone.fill("textarea[name=body]", "รับทราบ ส่งช่างซ่อมภายใน 3 วัน")
+    phone.click("button[value=answer]")
+    phone.wait_for_load_state()
+    assert "รับทราบ ส่งช่างซ่อมภายใน 3 วัน" in phone.inner_text("#forwarding-thread")
+    phone.screenshot(path=os.path.join(OUTPUT, "phone-forwarded-answered.png"), full_page=True)
+    page.goto(f"{live_server}/notifications/")
+    assert "ได้รับคำตอบแล้ว" in page.inner_text("#my-notifications")
+    page.screenshot(path=os.path.join(OUTPUT, "my-notifications.png"), full_page=True)
 
 
 def _grant_director(app, tenant):
