@@ -154,6 +154,9 @@ def _on_flush(session: Session, flush_context, instances) -> None:
 def evict_other_tenants(session: Session, tenant_id: int | None) -> None:
     """Session.get answers from the identity map without SQL: drop rows that another scope loaded."""
     for obj in list(session.identity_map.values()):
+        if isinstance(obj, TenantShared) and tenant_id not in (obj.tenant_id, obj.partner_tenant_id):
+            session.expunge(obj)
+            continue
         if isinstance(obj, (TenantScoped, User)) and _tenant_of(obj) != tenant_id:
             if isinstance(obj, User) and _tenant_of(obj) is None:
                 continue  # the operator's own account stays usable while switched into a tenant

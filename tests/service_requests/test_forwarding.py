@@ -176,3 +176,14 @@ def test_files_attached_to_a_step_are_checked_by_content(app, client_for, tenant
     assert f"/service-requests/attachment/{attached.id}" in html
     assert officer.get(f"/service-requests/attachment/{attached.id}").data == PNG
     assert client_for("b.officer").get(f"/service-requests/attachment/{attached.id}").status_code == 404
+
+
+def test_shared_rows_fail_closed_without_a_tenant(app):
+    from app.tenancy.context import TenantNotSet, no_scope
+
+    with app.app_context(), no_scope():
+        with pytest.raises(TenantNotSet):
+            db.session.scalars(select(Forwarding)).all()
+        with pytest.raises(TenantNotSet):
+            db.session.scalars(select(ForwardingMessage)).all()
+        db.session.rollback()
