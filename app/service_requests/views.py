@@ -1,18 +1,25 @@
 """An organisation's own closures (วันหยุดขององค์กร), which the legal clock skips."""
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from flask import abort, g, redirect, url_for
+from flask import abort, current_app, g, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from markupsafe import Markup
 from sqlalchemy import func, select, update
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from app import thai
+from app.catalog.models import ServiceRequest
 from app.extensions import db
 from app.service_requests.models import Delegation, Notification, TenantClosure
-from app.tenancy.models import utcnow
+from app.service_requests.notices import DELAY
+from app.tenancy.models import Tenant, utcnow
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
@@ -90,25 +97,98 @@ class DelegationView(TenantModelView):
             raise UserError(_("A person cannot delegate to themselves."))
 
 
+class OutboxInterface(TenantInterface):
+    """The outbox's rows, plus the column `letter`: the notice's id when it prints as a letter, else None."""
+
+    @staticmethod
+    def _get_attr_value(item, col):
+        if col == "letter":
+            return item.id if item.kind == DELAY else None
+        return TenantInterface._get_attr_value(item, col)
+
+
+def _letter_link(pk) -> str:
+    """A link to the printable letter, for those who may print it."""
+    if pk is None or not current_app.appbuilder.sm.has_access("can_letter", "NotificationView"):
+        return ""
+    label = _("Print letter")
+    return Markup('<a href="{}" target="_blank" rel="noopener"><i class="fa fa-print"></i> {}</a>').format(
+        url_for("NotificationView.letter", pk=pk), label)
+
+
+def _letter_date(value: date | datetime) -> str:
+    """24 พฤศจิกายน 2569: a letter is dated in Thai and พ.ศ. (Bangkok time), whatever the screen's language."""
+    if isinstance(value, datetime):
+        value = thai.to_bangkok(value).date()
+    return f"{value.day} {thai.month_names('wide', 'th')[value.month]} {thai.be_year(value)}"
+
+
+def _executive(tenant: Tenant) -> str:
+    """นายกองค์การบริหารส่วนตำบลเอ: the type's executive title followed by the place's own name."""
+    title, type_name = tenant.type.executive_title_th, tenant.type.name_th
+    if tenant.name_th.startswith(type_name) and tenant.name_th != type_name:
+        return title + tenant.name_th[len(type_name):]
+    return title
+
+
+def _addressee(notice: Notification, matter: ServiceRequest | None) -> str:
+    """The applicant's name when the form asked for it, else whom the notice was written to."""
+    if matter is not None:
+        for code in ("applicant_name", "applicant", "requester"):
+            if matter.data.get(code):
+                return str(matter.data[code])
+    return notice.recipient
+
+
 class NotificationView(TenantModelView):
-    """The mail outbox: every notice written, e-mailed or not (the embedded default only writes them here)."""
+    """The mail outbox: every notice written, e-mailed or not (the embedded default only writes them here).
+    A delay notice also prints as the official letter (หนังสือภายนอก) it stands for."""
 
     route_base = "/outbox"
-    datamodel = TenantInterface(Notification)
+    datamodel = OutboxInterface(Notification)
     list_title = _l("Outbox")
     show_title = _l("Notice")
-    list_columns = ["created_at", "kind", "request_id", "recipient", "subject", "emailed", "copy_to_opdc"]
+    list_columns = ["created_at", "kind", "request_id", "recipient", "subject", "emailed", "copy_to_opdc", "letter"]
     show_columns = ["created_at", "kind", "period", "request_id", "recipient", "subject", "body", "emailed",
-                    "copy_to_opdc"]
+                    "copy_to_opdc", "letter"]
+    order_columns = ["created_at", "kind", "request_id", "recipient", "subject", "emailed", "copy_to_opdc"]
     search_columns = ["kind", "recipient", "created_at"]
     base_order = ("created_at", "desc")
-    base_permissions = ["can_list", "can_show"]
+    base_permissions = ["can_list", "can_show", "can_letter"]
     label_columns = {
         "created_at": _l("Written at"), "kind": _l("Kind"), "period": _l("Week late"), "request_id": _l("Request"),
         "recipient": _l("To"), "subject": _l("Subject"), "body": _l("Message"),
-        "copy_to_opdc": _l("Copy to OPDC"), "emailed": _l("E-mailed"),
+        "copy_to_opdc": _l("Copy to OPDC"), "emailed": _l("E-mailed"), "letter": _l("Letter"),
     }
-    formatters_columns = {"kind": lambda value: str(NOTICE_KINDS.get(value, value))}
+    formatters_columns = {"kind": lambda value: str(NOTICE_KINDS.get(value, value)), "letter": _letter_link}
+
+    @expose("/letter/<int:pk>")
+    @has_access
+    def letter(self, pk: int):
+        """A delay notice as a printable A4 letter (ระเบียบสำนักนายกรัฐมนตรีว่าด้วยงานสารบรรณ, หนังสือภายนอก)."""
+        notice = self.datamodel.get(pk, self._base_filters)
+        if notice is None or notice.kind != DELAY:
+            abort(404)
+        tenant = db.session.get(Tenant, notice.tenant_id)
+        matter = None
+        if notice.request_id is not None:
+            matter = db.session.scalar(select(ServiceRequest).where(ServiceRequest.id == notice.request_id))
+        division = None
+        if matter is not None:
+            division = matter.service_type.responsible_division or matter.division
+
+        def doc(text) -> str:  # Thai digits when the organisation prints them on its documents
+            return thai.for_document(text, tenant) if text else ""
+
+        return self.render_template(
+            "outbox/letter.html", notice=notice, tenant=tenant, matter=matter, doc=doc,
+            # without a book code the clerk writes it in by hand
+            book_no=f"{tenant.book_prefix or '..........'}/{notice.id}",
+            dated=_letter_date(notice.created_at),
+            matter_dated=_letter_date(matter.created_at) if matter is not None else "",
+            addressee=_addressee(notice, matter), executive=_executive(tenant),
+            division=division.name_th if division is not None else "",
+        )
 
 
 NOTICE_KINDS = {
