@@ -71,6 +71,17 @@ def _fees_still_fit(service_type: ServiceType, fields: list[dict]) -> list[str]:
     return errors
 
 
+def _workflow_fits(definition: dict) -> list[str]:
+    """The organisation must have every กอง the workflow sends matters to."""
+    from app.service_requests.workflow_spec import missing_divisions
+
+    existing = set(db.session.scalars(select(Division.code).where(Division.active.is_(True))))
+    lacking = missing_divisions(definition.get("workflow"), existing)
+    if not lacking:
+        return []
+    return [_("workflow: the organisation has no division %(codes)s.", codes=", ".join(lacking))]
+
+
 def _publish(service_type: ServiceType, definition: dict):
     definition["template_code"] = service_type.template_code
     _service_type, changed = services.save_definition(require_tenant_id(), definition,
@@ -165,9 +176,10 @@ class ServiceAdminView(BaseView):
         if unknown:
             return None, [f"{key}: {_('Unknown field: a typo, or not used here.')}" for key in sorted(unknown)]
         try:
-            return ServiceSpec().load({**head, **body}), []
+            definition = ServiceSpec().load({**head, **body})
         except ValidationError as error:
             return None, [f"{where}: {message}" for where, message in flatten_errors(error.messages)]
+        return definition, _workflow_fits(definition)
 
     def _create(self, definition, template, division_id):
         division = db.session.get(Division, division_id)

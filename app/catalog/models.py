@@ -156,6 +156,8 @@ class ServiceRequest(TenantScoped, Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # when the matter reached a final state of its workflow (None while open): queues read open matters only
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     # the member of staff who last acted on it in its current กอง (the "mine" queue); cleared when it moves on
     assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     # two people acting at once: the second write fails instead of silently overwriting the first

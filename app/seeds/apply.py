@@ -199,6 +199,15 @@ class Applier:
                 self.error(seed, f"{path}.responsible_division",
                            _("Unknown division %(code)r.", code=definition["responsible_division"]))
                 continue
+            from app.service_requests.workflow_spec import missing_divisions
+
+            lacking = missing_divisions(definition.get("workflow"), set(divisions))
+            if lacking:
+                self.error(seed, f"{path}.workflow", _(
+                    "The workflow sends matters to divisions this organisation does not have: %(codes)s. "
+                    "Add them under divisions:, or give the service a workflow of its own.",
+                    codes=", ".join(lacking)))
+                continue
             caps = load_caps((template.spec if template else definition).get("caps") or [])
             local = entry["fees"]
             bad = False

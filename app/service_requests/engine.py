@@ -17,7 +17,7 @@ from app.service_requests.models import ServiceRequestEvent
 from app.catalog import attachments
 from app.service_requests.workflow_spec import DEFAULT_WORKFLOW, FORWARD, REQUEST_PAYMENT
 from app.tenancy.errors import UserError
-from app.tenancy.models import Division, localized
+from app.tenancy.models import Division, localized, utcnow
 
 
 # s.8 of the Licensing Facilitation Act: the deficiency record lists everything missing, once
@@ -134,9 +134,9 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
                           state=state_name(request)), 422)
     allowed = [t for t in from_here if _may(user, request, t)]
     if not allowed:
-        where = division_code(request, from_here[0]["division"])
         raise UserError(_("Only %(roles)s of the division %(division)s may do this.",
-                          roles=", ".join(from_here[0]["roles"]), division=where), 403)
+                          roles=_role_names(from_here[0]["roles"]),
+                          division=_division_name(division_code(request, from_here[0]["division"]))), 403)
     transition = allowed[0]
     if transition.get("note_required") and not note.strip():
         raise UserError(_("Please write the reason in the note."), 422)
@@ -146,12 +146,22 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     effect = transition.get("effect")
     if effect == FORWARD and forward_to is None:
         raise UserError(_("Choose the organisation or body to forward this matter to."), 422)
+    fee_total = request.fee_total
     if effect == REQUEST_PAYMENT:
-        note = _priced_note(request, note)
+        note, fee_total = _priced_note(request, note)
     uploads = _checked_files(files)
     delegation = None if _holds(user, request, transition) else _delegation_for(user, request, transition)
     holder_code = division_code(request, state(request, transition["to"])["holder"])
-    holder = db.session.scalar(select(Division).where(Division.code == holder_code)) or request.division
+    holder = db.session.scalar(select(Division).where(Division.tenant_id == request.tenant_id,
+                                                      Division.code == holder_code))
+    if holder is None:  # a workflow naming a กอง this organisation lacks: say so rather than strand the matter
+        raise UserError(_("The workflow sends this matter to the division %(code)s, which this organisation "
+                          "does not have. Ask the administrator to correct the service's workflow.",
+                          code=holder_code), 422)
+    with db.session.no_autoflush:  # the calendar's queries must not write the request half-changed
+        step_due = _step_due(request, transition["to"])
+        restart_due = _clock_restarts(request) and not state(request, transition["to"])["final"]
+        new_due = _restarted_due(request) if restart_due else request.due_on
     event = ServiceRequestEvent(
         tenant_id=request.tenant_id, request_id=request.id, actor_id=user.id,
         actor_name=f"{user.first_name} {user.last_name}".strip() or user.username, action=action,
@@ -165,7 +175,10 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     request.assignee_id = user.id if holder.id == request.division_id else None
     request.status = transition["to"]
     request.division = holder  # sets division_id too, and what the request reads next
-    request.step_due_on = _step_due(request, transition["to"])
+    request.step_due_on = step_due
+    request.fee_total = fee_total
+    request.due_on = new_due
+    request.closed_at = utcnow() if state(request)["final"] else None
     db.session.add(event)
     try:
         db.session.flush()
@@ -206,17 +219,47 @@ def _checked_files(files) -> list:
     return uploads
 
 
-def _priced_note(request: ServiceRequest, note: str) -> str:
-    """Asking for payment prices the matter from its fee schedule and says so on the timeline."""
+def _priced_note(request: ServiceRequest, note: str):
+    """Asking for payment prices the matter from its fee schedule and says so on the timeline: the note
+    and the total (set by the caller with the rest of the step, in one write)."""
     from app.catalog import services
 
     priced = services.quote(request.service_type, request.data)
     if priced is None:
         raise UserError(_("This service has no fee schedule in force, so there is nothing to ask payment for."), 422)
-    request.fee_total = priced[0].total
     amount = _("Fee due: %(amount)s (%(words)s).", amount=thai.format_baht(priced[0].total),
                words=thai.baht_text(priced[0].total))
-    return f"{amount} {note.strip()}".strip()
+    return f"{amount} {note.strip()}".strip(), priced[0].total
+
+
+def returned_states(request: ServiceRequest) -> set[str]:
+    """The states in which a matter waits for the applicant's missing documents (the clock does not run)."""
+    return {t["to"] for t in workflow_of(request)["transitions"] if t["action"] == ONE_TIME_RETURN}
+
+
+def _clock_restarts(request: ServiceRequest) -> bool:
+    """s.8: the period runs from a complete file, so it starts again when the missing documents arrive."""
+    return request.status in returned_states(request)
+
+
+def _restarted_due(request: ServiceRequest):
+    from app.service_requests.clock import WorkingCalendar
+
+    return WorkingCalendar.for_current_tenant().add_working_days(thai.today_bangkok(),
+                                                                  request.service_type.sla_days)
+
+
+def _role_names(codes: list[str]) -> str:
+    from app.security.models import RoleTemplate
+
+    names = {r.code: localized(r.name_th, r.name_en) for r in db.session.scalars(
+        select(RoleTemplate).where(RoleTemplate.code.in_(codes)))}
+    return ", ".join(names.get(code, code) for code in codes)
+
+
+def _division_name(code: str) -> str:
+    found = db.session.scalar(select(Division).where(Division.code == code))
+    return str(found) if found is not None else code
 
 
 def _step_due(request: ServiceRequest, new_state: str):

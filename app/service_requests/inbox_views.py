@@ -18,7 +18,8 @@ LIMIT = 300
 
 
 def _open_requests(division_ids=None) -> list[ServiceRequest]:
-    stmt = select(ServiceRequest).order_by(ServiceRequest.due_on, ServiceRequest.id).limit(LIMIT)
+    stmt = (select(ServiceRequest).where(ServiceRequest.closed_at.is_(None))
+            .order_by(ServiceRequest.due_on, ServiceRequest.id).limit(LIMIT))
     if division_ids is not None:
         stmt = stmt.where(ServiceRequest.division_id.in_(division_ids))
     return [r for r in db.session.scalars(stmt).unique() if not engine.state(r)["final"]]
@@ -49,7 +50,9 @@ class InboxView(BaseView):
         requests = _open_requests(division_ids)
         today = thai.today_bangkok()
 
-        def late(r):  # the whole matter or its current step is past its deadline
+        def late(r):  # past a deadline, unless it waits for the applicant's documents (the clock stops)
+            if r.status in engine.returned_states(r):
+                return False
             return any(d and d < today for d in (r.due_on, r.step_due_on))
 
         sections = {

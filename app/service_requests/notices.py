@@ -29,9 +29,11 @@ def delay_notices(today: date | None = None) -> int:
     """Write the notices due today for the current tenant's overdue open matters; returns how many."""
     today = today or thai.today_bangkok()
     written = 0
-    overdue = db.session.scalars(select(ServiceRequest).where(ServiceRequest.due_on < today)).unique().all()
+    overdue = db.session.scalars(select(ServiceRequest).where(
+        ServiceRequest.due_on < today, ServiceRequest.closed_at.is_(None))).unique().all()
     for request in overdue:
-        if engine.state(request)["final"]:
+        # closed, or waiting for the applicant's missing documents (s.8: the clock is not running)
+        if engine.state(request)["final"] or request.status in engine.returned_states(request):
             continue
         period = (today - request.due_on).days // 7  # 0 on the first day late, 1 after 7 more days, ...
         exists = db.session.scalar(select(Notification.id).where(

@@ -66,6 +66,20 @@ class WorkflowSpec(Strict):
             raise ValidationError({"transitions": errors})
 
 
+def division_codes(workflow: dict | None) -> set[str]:
+    """The กอง codes a workflow names (holders and where actors must hold their roles)."""
+    if not workflow:
+        workflow = DEFAULT_WORKFLOW
+    named = {s.get("holder", "@responsible") for s in workflow["states"]}
+    named |= {t.get("division", "@responsible") for t in workflow["transitions"]}
+    return {code for code in named if code != "@responsible"}
+
+
+def missing_divisions(workflow: dict | None, existing: set[str]) -> list[str]:
+    """Division codes the workflow needs that the organisation does not have (a matter would get stuck)."""
+    return sorted(division_codes(workflow) - set(existing))
+
+
 def _t(action, name_th, name_en, frm, to, roles, division="@responsible", days=None, note=False):
     return {"action": action, "name_th": name_th, "name_en": name_en, "from": frm, "to": to, "roles": roles,
             "division": division, "days": days, "note_required": note}

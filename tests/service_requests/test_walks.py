@@ -202,7 +202,7 @@ class Walk:
         assert DONE in html, html[:3000]
         after = self.at(to, division, days)
         assert after.due_on == before.due_on  # the whole matter's legal clock runs on, untouched
-        assert after.lock_version > before.lock_version  # a page showing the old state is now stale
+        assert after.lock_version == before.lock_version + 1  # one write per step; an older page is now stale
         assert after.events[:-1] == before.events and len(after.events) == len(before.events) + 1
         *event, written = after.events[-1]
         assert tuple(event) == (self.ids[username], self.name(username), action, before.status, to, division)
@@ -312,16 +312,16 @@ def test_a_complaint_walks_office_to_engineering_and_back(app, client_for, tenan
 
     walk.refused("a.walk.engineer", "accept")  # กองช่าง cannot receive it for สำนักปลัด
     walk.walled_off("accept")
-    walk.step("a.walk.clerk", "accept", to="triage", division="office", days=1)
+    walk.step("a.walk.clerk", "accept", to="triage", division="office", days=2)
     walk.step("a.walk.clerk", "to_engineering", "ไฟฟ้าสาธารณะ ส่งกองช่าง", to="at_engineering",
-              division="engineering", days=7)
+              division="engineering", days=10)
     assert walk.in_queue_of("a.walk.engineer") and not walk.in_queue_of("a.walk.clerk")
 
     walk.refused("a.walk.clerk", "resolve", "แก้แล้ว")  # สำนักปลัด no longer holds it
     walk.refused("a.walk.cashier", "resolve", "แก้แล้ว")  # nor does กองคลัง
     walk.walled_off("resolve")
     walk.step("a.walk.engineer", "resolve", "เปลี่ยนหลอดไฟ LED เสาที่ 12 แล้ว", to="fixed", division="office",
-              days=None)  # `close` has no days in the template, so this step has no deadline of its own
+              days=2)  # the guide's 1 + 2 + 10 + 2 = 15 working days
 
     walk.refused("a.walk.clerk", "close", says=NOTE_NEEDED)
     walk.step("a.walk.clerk", "close", "โทรแจ้งผู้ร้องเรียนแล้ว", to="completed", division="office", days=None)

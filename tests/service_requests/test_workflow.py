@@ -143,3 +143,31 @@ def test_each_step_gets_its_working_days(app, client_for, tenant_a, director_in_
     _act(officer, pk, "accept")
     with app.app_context(), platform_scope():
         assert db.session.get(ServiceRequest, pk).step_due_on is None  # no deadline set for the next steps
+
+
+def test_the_clock_restarts_when_the_missing_documents_arrive(app, client_for, tenant_a, director_in_engineering):
+    """s.8: the period runs from a complete file; while the applicant is away the matter is not overdue."""
+    from datetime import timedelta
+
+    from app import thai
+    from app.service_requests.clock import WorkingCalendar
+    from app.service_requests.notices import delay_notices
+    from app.service_requests.models import Notification
+
+    officer = client_for("a.officer")
+    pk = _file(officer, app, tenant_a.id)
+    _act(officer, pk, "accept")
+    _act(officer, pk, "return_for_documents", note="ขาดสำเนาโฉนดที่ดิน")
+    with app.app_context(), tenant_scope(tenant_a.id):
+        request = db.session.get(ServiceRequest, pk)
+        request.due_on = thai.today_bangkok() - timedelta(days=20)  # long past, while waiting for the applicant
+        db.session.commit()
+        assert delay_notices() == 0 or not db.session.scalars(select(Notification).where(
+            Notification.request_id == pk)).all()
+        expected = WorkingCalendar.for_current_tenant().add_working_days(thai.today_bangkok(),
+                                                                         request.service_type.sla_days)
+    assert f'/service-requests/show/{pk}"' not in officer.get("/inbox/").get_data(as_text=True).split(
+        'id="inbox-overdue"')[1].split('id="inbox-mine"')[0]
+    _act(officer, pk, "resubmit")
+    with app.app_context(), platform_scope():
+        assert db.session.get(ServiceRequest, pk).due_on == expected

@@ -93,6 +93,12 @@ def upgrade():
         batch_op.create_foreign_key('fk_notifications_user', 'ab_user', ['tenant_id', 'user_id'], ['tenant_id', 'id'], ondelete='CASCADE')
 
     with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('closed_at', sa.DateTime(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_service_requests_closed_at'), ['closed_at'], unique=False)
+    # matters already in a final state of the seeded workflows (the engine sets it from now on)
+    op.execute("UPDATE service_requests SET closed_at = updated_at "
+               "WHERE status IN ('completed', 'rejected', 'refused', 'not_ours')")
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assignee_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_service_requests_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_foreign_key('fk_service_requests_assignee', 'ab_user', ['tenant_id', 'assignee_id'], ['tenant_id', 'id'])
@@ -116,6 +122,8 @@ def downgrade():
         batch_op.drop_constraint('fk_service_requests_assignee', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_service_requests_assignee_id'))
         batch_op.drop_column('assignee_id')
+        batch_op.drop_index(batch_op.f('ix_service_requests_closed_at'))
+        batch_op.drop_column('closed_at')
 
     with op.batch_alter_table('service_request_events', schema=None) as batch_op:
         batch_op.drop_constraint('uq_service_request_events_tenant_id_id', type_='unique')
