@@ -57,13 +57,13 @@ def celery_app(app: Flask) -> Celery:
         timezone="Asia/Bangkok",
         broker_connection_retry_on_startup=True,
     )
-    TenantTask.flask_app = app
-    PlatformTask.flask_app = app
-    celery.Task = TenantTask
+    # task bases bound to this Flask app (tests and the live test server run several apps side by side)
+    celery.Task = type("TenantTask", (TenantTask,), {"flask_app": app, "abstract": True})
+    platform_base = type("PlatformTask", (PlatformTask,), {"flask_app": app, "abstract": True})
     celery.conf.beat_schedule = {
         "delay-notices-daily": {"task": "service_requests.all_delay_notices", "schedule": 24 * 3600},
     }
-    _register_tasks(celery)
+    _register_tasks(celery, platform_base)
     _celery = celery
     return celery
 
@@ -110,26 +110,26 @@ def celery_for(app: Flask) -> Celery:
     return app.extensions["celery"]
 
 
-def _register_tasks(celery: Celery) -> None:
-    @celery.task(name="forwarding.notify")
+def _register_tasks(celery: Celery, platform_base: type) -> None:
+    @celery.task(name="forwarding.notify", shared=False)
     def notify_forwarding(tenant_id: int, forwarding_id: int, event: str) -> int:
         from app.service_requests.forwarding import notify
 
         return notify(forwarding_id, event)
 
-    @celery.task(name="notifications.send")
+    @celery.task(name="notifications.send", shared=False)
     def send_notifications(tenant_id: int, ids: list[int]) -> int:
         from app.service_requests.outbox import send
 
         return send(ids)
 
-    @celery.task(name="service_requests.delay_notices")
+    @celery.task(name="service_requests.delay_notices", shared=False)
     def delay_notices_task(tenant_id: int) -> int:
         from app.service_requests.notices import delay_notices
 
         return delay_notices()
 
-    @celery.task(name="service_requests.all_delay_notices", base=PlatformTask)
+    @celery.task(name="service_requests.all_delay_notices", base=platform_base, shared=False)
     def all_delay_notices() -> int:
         from sqlalchemy import select
 

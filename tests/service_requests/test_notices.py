@@ -77,10 +77,11 @@ def test_a_real_worker_runs_the_task_on_the_embedded_broker(app, database_url, t
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key-with-at-least-32-bytes",
            "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.db",
            "CELERY_RESULT_BACKEND": f"db+sqlite:///{tmp_path}/results.db", "INSTANCE_DIR": str(tmp_path)}
+    log = open(tmp_path / "worker.log", "wb")  # a file, not a pipe nobody reads: a full pipe would stall it
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker", "--pool=solo", "--loglevel=warning",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         code = (
@@ -90,13 +91,15 @@ def test_a_real_worker_runs_the_task_on_the_embedded_broker(app, database_url, t
         )
         result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                                 timeout=120)
-        assert "written" in result.stdout, result.stdout + result.stderr
+        assert "written" in result.stdout, (result.stdout + result.stderr
+                                            + (tmp_path / "worker.log").read_text(errors="replace"))
     finally:
         worker.terminate()
         try:
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+        log.close()
     assert _notices(app, pk) == 1
 
 
