@@ -237,6 +237,8 @@ def notify(forwarding_id: int, event: str) -> int:
             m.role.whole_tenant or (m.division.code == RECEIVING_DIVISION and m.role.code in RECEIVING_ROLES))
         }.values())
         link = f"/forwardings/{forwarding.id}"
+    latest = thread(forwarding)
+    detail = latest[-1].body if latest and event != SENT else forwarding.request_note
     kinds = {SENT: "forward_received", MESSAGE: "forward_message", ANSWER: "forward_answered",
              WITHDRAW: "forward_withdrawn"}
     for user in people:
@@ -251,6 +253,6 @@ def notify(forwarding_id: int, event: str) -> int:
         outbox.write(tenant_id=require_tenant_id(), user_id=user.id, link=link,
                      request_id=forwarding.request_id if side(forwarding) == "owner" else None,
                      kind=kinds.get(event, "forward_message"), recipient=user.email or user.username,
-                     subject=subject[:300], body=subject)
+                     subject=subject[:300], body=detail or subject)
     db.session.commit()
     return len(people)

@@ -9,13 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import thai
-from app.catalog.models import ServiceRequest
+from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
 from app.service_requests import engine, outbox
 from app.service_requests.models import Notification
 
 log = logging.getLogger(__name__)
 DELAY = "delay_notice"
+# the Act covers permits, licences, registrations and notifications, not complaints or welfare claims
+LICENSING = ("permit", "certificate", "registration")
 
 
 def _recipient(request: ServiceRequest) -> str:
@@ -29,8 +31,10 @@ def delay_notices(today: date | None = None) -> int:
     """Write the notices due today for the current tenant's overdue open matters; returns how many."""
     today = today or thai.today_bangkok()
     written = 0
-    overdue = db.session.scalars(select(ServiceRequest).where(
-        ServiceRequest.due_on < today, ServiceRequest.closed_at.is_(None))).unique().all()
+    overdue = db.session.scalars(
+        select(ServiceRequest).join(ServiceType, ServiceType.id == ServiceRequest.service_type_id).where(
+            ServiceRequest.due_on < today, ServiceRequest.closed_at.is_(None),
+            ServiceType.category.in_(LICENSING))).unique().all()
     for request in overdue:
         # closed, or waiting for the applicant's missing documents (s.8: the clock is not running)
         if engine.state(request)["final"] or request.status in engine.returned_states(request):

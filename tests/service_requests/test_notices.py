@@ -141,3 +141,16 @@ def test_notices_are_emailed_when_smtp_is_configured(app, tenant_a):
     assert len(mine) == 1
     with app.app_context(), platform_scope():
         assert db.session.scalars(select(Notification.emailed).where(Notification.request_id == pk)).one() is True
+
+
+def test_complaints_get_no_licensing_act_notices(app, client_for, tenant_a, service):
+    """s.10 is about permits, licences, registrations and notifications; a late complaint is flagged in the
+    queues but not sent a notice citing that Act."""
+    from tests.service_requests.conftest import file_complaint
+
+    pk = file_complaint(client_for("a.officer"), service)
+    with app.app_context(), tenant_scope(tenant_a.id):
+        db.session.get(ServiceRequest, pk).due_on = date.today() - timedelta(days=10)
+        db.session.commit()
+        delay_notices()
+    assert _notices(app, pk) == 0
