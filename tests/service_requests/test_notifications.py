@@ -1,6 +1,6 @@
 """Notifications: the staff who may take the next step are told in the app (and by e-mail once SMTP is set,
 after commit), the applicant is e-mailed public steps only, and each person sees only their own."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.service_requests.models import Notification
@@ -100,3 +100,35 @@ def test_the_division_queue_has_a_mine_section(app, client_for, tenant_a, servic
     html = officer.get("/inbox/").get_data(as_text=True)
     mine = html.split('id="inbox-mine"')[1].split('id="inbox-new"')[0]
     assert f"#{pk} " in mine
+
+
+def test_tasks_reach_only_their_own_tenants_rows(app, client_for, tenant_a, tenant_b, tenant_c, service,
+                                                 smtp_server):
+    """The e-mail task and the forwarding task, given another organisation's ids, touch nothing."""
+    from app.service_requests.models import Forwarding
+    from app.tasks import celery_for
+
+    officer = client_for("a.officer")
+    pk = file_complaint(officer, service)
+    with app.app_context(), tenant_scope(tenant_a.id):
+        # written as already e-mailed (so the after-commit hand-over skips it), then unsent again
+        n = Notification(request_id=pk, kind="status", recipient="somsri@example.com", subject="s", body="b",
+                         emailed=True)
+        db.session.add(n)
+        db.session.commit()
+        n.emailed = False
+        db.session.commit()
+        ids = [n.id]
+    smtp_server.clear()
+    celery = celery_for(app)
+    assert celery.tasks["notifications.send"].delay(tenant_id=tenant_b.id, ids=ids).get() == 0
+    assert not smtp_server
+    act(officer, pk, "accept")
+    act(officer, pk, "forward", note="ส่งต่อ", forward_tenant=str(tenant_b.id))
+    with app.app_context(), platform_scope():
+        fid = db.session.scalar(select(Forwarding.id).where(Forwarding.request_id == pk))
+        before = db.session.scalar(select(func.count(Notification.id)))
+    assert celery.tasks["forwarding.notify"].delay(tenant_id=tenant_c, forwarding_id=fid, event="sent").get() == 0
+    with app.app_context(), platform_scope():
+        assert db.session.scalar(select(func.count(Notification.id))) == before
+    assert celery.tasks["notifications.send"].delay(tenant_id=tenant_a.id, ids=ids).get() == 1
