@@ -188,3 +188,20 @@ def test_shared_rows_fail_closed_without_a_tenant(app):
         with pytest.raises(TenantNotSet):
             db.session.scalars(select(ForwardingMessage)).all()
         db.session.rollback()
+
+
+def test_forwarded_matters_are_for_staff_roles_only(app, client_for, tenant_a, tenant_b, service):
+    """A role manager (who grants roles, and works on no matters) has no forwarding screens."""
+    officer = client_for("a.officer")
+    pk = _file(officer, service)
+    _act(officer, pk, "accept")
+    _act(officer, pk, "forward", note="ส่งต่อ", forward_tenant=str(tenant_b.id))
+    fid = _forwarding_of(app, pk)
+    for username in ("a.manager", "b.manager"):
+        manager = client_for(username)
+        for url in ("/forwardings/", f"/forwardings/{fid}"):
+            response = manager.get(url)
+            assert response.status_code in (302, 403) and "ไฟทางดับ" not in response.get_data(as_text=True)
+        manager.post(f"/forwardings/{fid}/post", data={"kind": "answer", "body": "ตอบแทน"})
+    with app.app_context(), platform_scope():
+        assert db.session.get(Forwarding, fid).status == "open"
