@@ -112,10 +112,10 @@ def celery_for(app: Flask) -> Celery:
 
 def _register_tasks(celery: Celery, platform_base: type) -> None:
     @celery.task(name="forwarding.notify", shared=False)
-    def notify_forwarding(tenant_id: int, forwarding_id: int, event: str) -> int:
+    def notify_forwarding(tenant_id: int, forwarding_id: int, event: str, message_id: int = 0) -> int:
         from app.service_requests.forwarding import notify
 
-        return notify(forwarding_id, event)
+        return notify(forwarding_id, event, message_id)
 
     @celery.task(name="notifications.send", shared=False)
     def send_notifications(tenant_id: int, ids: list[int]) -> int:

@@ -213,12 +213,14 @@ def post(forwarding: Forwarding, user: User, body: str, kind: str = MESSAGE) -> 
 
     other = forwarding.tenant_id if who == "partner" else forwarding.partner_tenant_id
     if other is not None:
-        after_commit("forwarding.notify", other, forwarding_id=forwarding.id, event=kind)
+        after_commit("forwarding.notify", other, forwarding_id=forwarding.id, event=kind, message_id=message.id)
     return message
 
 
-def notify(forwarding_id: int, event: str) -> int:
-    """In the receiving side's own scope (a tenant task): tell its staff. Returns how many were told."""
+def notify(forwarding_id: int, event: str, message_id: int = 0) -> int:
+    """In the receiving side's own scope (a tenant task): tell its staff, once per person however often the
+    task runs. Returns how many were told."""
+    from app.service_requests.models import Notification
     from app.security.models import Membership
     from app.service_requests.notify import request_link
 
@@ -237,8 +239,11 @@ def notify(forwarding_id: int, event: str) -> int:
             m.role.whole_tenant or (m.division.code == RECEIVING_DIVISION and m.role.code in RECEIVING_ROLES))
         }.values())
         link = f"/forwardings/{forwarding.id}"
-    latest = thread(forwarding)
-    detail = latest[-1].body if latest and event != SENT else forwarding.request_note
+    message = db.session.get(ForwardingMessage, message_id) if message_id else None
+    detail = message.body if message is not None else forwarding.request_note
+    key = f"forwarding:{forwarding.id}:{message_id}:"
+    told = set(db.session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.startswith(key))))
+    people = [user for user in people if f"{key}{user.id}" not in told]
     kinds = {SENT: "forward_received", MESSAGE: "forward_message", ANSWER: "forward_answered",
              WITHDRAW: "forward_withdrawn"}
     for user in people:
@@ -253,6 +258,6 @@ def notify(forwarding_id: int, event: str) -> int:
         outbox.write(tenant_id=require_tenant_id(), user_id=user.id, link=link,
                      request_id=forwarding.request_id if side(forwarding) == "owner" else None,
                      kind=kinds.get(event, "forward_message"), recipient=user.email or user.username,
-                     subject=subject[:300], body=detail or subject)
+                     subject=subject[:300], body=detail or subject, dedupe_key=f"{key}{user.id}")
     db.session.commit()
     return len(people)

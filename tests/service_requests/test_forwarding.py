@@ -205,3 +205,21 @@ def test_forwarded_matters_are_for_staff_roles_only(app, client_for, tenant_a, t
         manager.post(f"/forwardings/{fid}/post", data={"kind": "answer", "body": "ตอบแทน"})
     with app.app_context(), platform_scope():
         assert db.session.get(Forwarding, fid).status == "open"
+
+
+def test_the_forwarding_task_tells_each_person_once(app, client_for, tenant_a, tenant_b, service):
+    from app.tasks import celery_for
+
+    officer = client_for("a.officer")
+    pk = _file(officer, service)
+    _act(officer, pk, "accept")
+    _act(officer, pk, "forward", note="ส่งต่อ", forward_tenant=str(tenant_b.id))
+    fid = _forwarding_of(app, pk)
+    with app.app_context(), tenant_scope(tenant_b.id):
+        told = db.session.scalars(select(Notification).where(Notification.link == f"/forwardings/{fid}")).all()
+        assert told
+    task = celery_for(app).tasks["forwarding.notify"]
+    assert task.delay(tenant_id=tenant_b.id, forwarding_id=fid, event="sent").get() == 0  # ran again: nothing new
+    with app.app_context(), tenant_scope(tenant_b.id):
+        again = db.session.scalars(select(Notification).where(Notification.link == f"/forwardings/{fid}")).all()
+        assert len(again) == len(told)
