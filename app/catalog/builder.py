@@ -79,11 +79,16 @@ def check_uploads(spec: dict, uploads: list) -> list:
     """Uploaded files of a file field: allowed types and size. The view stores them as attachments."""
     from flask_babel import gettext as _
 
+    from app.catalog.filetypes import content_fits
+
     accept = {ext.lower() for ext in spec.get("accept") or []}
     limit = int(spec.get("max_size_mb") or 10) * 1024 * 1024
     for upload in uploads:
         ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
-        if accept and ext not in accept:
+        head = upload.stream.read(8192)
+        upload.stream.seek(0)
+        # the name and the content must both be an accepted type: a renamed file is refused
+        if accept and (ext not in accept or not content_fits(head, accept)):
             raise ValueError(_("%(name)s: only %(types)s files are accepted.", name=upload.filename,
                                types=", ".join(sorted(accept))))
         upload.stream.seek(0, 2)

@@ -204,7 +204,7 @@ EVENT_FILE_MB = 10
 
 def _checked_files(files) -> list:
     """Files attached to a step: at most five PDFs or photos of at most 10 MB each, checked by content."""
-    from app.catalog.filetypes import sniff_type
+    from app.catalog.filetypes import content_fits
 
     uploads = [f for f in files or () if f and getattr(f, "filename", "")]
     if len(uploads) > MAX_EVENT_FILES:
@@ -214,7 +214,7 @@ def _checked_files(files) -> list:
         upload.stream.seek(0)
         if len(head) > EVENT_FILE_MB * 1024 * 1024:
             raise UserError(_("%(name)s is larger than %(mb)s MB.", name=upload.filename, mb=EVENT_FILE_MB), 422)
-        if sniff_type(head) not in EVENT_FILE_TYPES:
+        if not content_fits(head, set(EVENT_FILE_TYPES)):
             raise UserError(_("%(name)s is not a PDF, JPEG or PNG file.", name=upload.filename), 422)
     return uploads
 
