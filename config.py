@@ -57,6 +57,9 @@ class Config:
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # the citizen portal: submissions and tracking look-ups per address
+    PORTAL_SUBMIT_RATE_LIMIT = os.environ.get("PORTAL_SUBMIT_RATE_LIMIT", "5 per minute;30 per hour")
+    PORTAL_TRACK_RATE_LIMIT = os.environ.get("PORTAL_TRACK_RATE_LIMIT", "20 per minute")
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password_policy"
     FAB_ADD_SECURITY_API = False

@@ -160,6 +160,16 @@ class ServiceRequest(TenantScoped, Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     # the member of staff who last acted on it in its current กอง (the "mine" queue); cleared when it moves on
     assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # the citizen portal: how it came in, the tracking secret (hashed), who to tell, the privacy notice accepted
+    channel: Mapped[str] = mapped_column(String(10), nullable=False, default="staff", server_default="staff")
+    secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    consent_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # after completion: the citizen's 1-5 rating, and reopening within the organisation's days
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rating_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    reopened_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     # two people acting at once: the second write fails instead of silently overwriting the first
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": lock_version}

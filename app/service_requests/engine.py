@@ -232,6 +232,54 @@ def _priced_note(request: ServiceRequest, note: str):
     return f"{amount} {note.strip()}".strip(), priced[0].total
 
 
+def reopen_deadline(request: ServiceRequest):
+    """Until when a citizen may reopen this closed matter (None: it cannot be reopened)."""
+    if not (state(request)["final"] and state(request).get("reopenable")) or request.closed_at is None:
+        return None
+    from datetime import timedelta
+
+    return request.closed_at + timedelta(days=request.tenant.reopen_days)
+
+
+def reopen(request: ServiceRequest, note: str) -> ServiceRequestEvent:
+    """The applicant finds it not done: the matter goes back into its workflow, with a fresh clock."""
+    deadline = reopen_deadline(request)
+    if deadline is None:
+        raise UserError(_("This matter cannot be reopened."), 422)
+    if utcnow() > deadline:
+        raise UserError(_("Matters can be reopened up to %(days)s days after they are closed; that time has "
+                          "passed. Please file a new request.", days=request.tenant.reopen_days), 422)
+    if not (note or "").strip():
+        raise UserError(_("Please say what is still wrong."), 422)
+    to = workflow_of(request).get("reopen_to") or "submitted"
+    holder = db.session.scalar(select(Division).where(
+        Division.tenant_id == request.tenant_id,
+        Division.code == division_code(request, state(request, to)["holder"])))
+    if holder is None:
+        raise UserError(_("The workflow sends this matter to the division %(code)s, which this organisation "
+                          "does not have. Ask the administrator to correct the service's workflow.",
+                          code=state(request, to)["holder"]), 422)
+    with db.session.no_autoflush:
+        step_due = _step_due(request, to)
+        due = _restarted_due(request)
+    event = ServiceRequestEvent(
+        tenant_id=request.tenant_id, request_id=request.id, actor_id=None, actor_name=_("The applicant"),
+        action="reopen", from_state=request.status, to_state=to, division_id=holder.id,
+        note=note.strip()[:2000], staff_only=False,
+    )
+    request.status, request.division, request.assignee_id = to, holder, None
+    request.step_due_on, request.due_on, request.closed_at = step_due, due, None
+    request.reopened_count = (request.reopened_count or 0) + 1
+    request.rating = request.rating_comment = request.rated_at = None  # rated again once done again
+    db.session.add(event)
+    db.session.flush()
+    from app.service_requests import notify
+
+    notify.after_step(request, event, None)
+    db.session.flush()
+    return event
+
+
 def returned_states(request: ServiceRequest) -> set[str]:
     """The states in which a matter waits for the applicant's missing documents (the clock does not run)."""
     return {t["to"] for t in workflow_of(request)["transitions"] if t["action"] == ONE_TIME_RETURN}

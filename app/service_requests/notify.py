@@ -18,6 +18,8 @@ NEW_STEP, STATUS = "new_step", "status"
 
 
 def applicant_email(request: ServiceRequest) -> str | None:
+    if request.contact_email and mail.EMAIL.match(request.contact_email):
+        return request.contact_email  # given on the citizen portal
     for code in APPLICANT_FIELDS:
         value = str(request.data.get(code) or "").strip()
         if mail.EMAIL.match(value):
@@ -58,13 +60,13 @@ def next_actors(request: ServiceRequest) -> list[User]:
     return list(people.values())
 
 
-def after_step(request: ServiceRequest, event: ServiceRequestEvent, actor: User) -> None:
+def after_step(request: ServiceRequest, event: ServiceRequestEvent, actor: User | None) -> None:
     from app.service_requests import engine
 
     state = engine.state_name(request)
     link = request_link(request.id)
     for user in next_actors(request):
-        if user.id == actor.id:
+        if actor is not None and user.id == actor.id:
             continue
         with force_locale(user.locale or "th"):
             subject = _("Request %(number)s is waiting for you: %(title)s", number=request.id, title=request.title)

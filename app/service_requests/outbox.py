@@ -37,8 +37,13 @@ def send(ids: list[int]) -> int:
     return sent
 
 
+# sent by their own task with what the stored text leaves out (the citizen's tracking secret)
+SENT_ELSEWHERE = ("tracking",)
+
+
 def _emailable(obj) -> bool:
-    return isinstance(obj, Notification) and not obj.emailed and mail.EMAIL.match(obj.recipient or "") is not None
+    return (isinstance(obj, Notification) and not obj.emailed and obj.kind not in SENT_ELSEWHERE
+            and mail.EMAIL.match(obj.recipient or "") is not None)
 
 
 @event.listens_for(Session, "after_flush")

@@ -24,6 +24,9 @@ class StateSpec(Strict):
     name_en = fields.String(load_default="")
     holder = fields.String(load_default="@responsible", validate=HOLDER)
     final = fields.Boolean(load_default=False)
+    # a citizen may reopen a matter closed in this state (a complaint not really fixed), within the days
+    # the organisation allows
+    reopenable = fields.Boolean(load_default=False)
 
 
 class TransitionSpec(Strict):
@@ -46,6 +49,7 @@ class TransitionSpec(Strict):
 class WorkflowSpec(Strict):
     states = fields.List(fields.Nested(StateSpec), required=True, validate=validate.Length(min=2))
     transitions = fields.List(fields.Nested(TransitionSpec), required=True, validate=validate.Length(min=1))
+    reopen_to = fields.String(load_default="submitted", validate=CODE)
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -54,6 +58,8 @@ class WorkflowSpec(Strict):
             raise ValidationError(_l("State codes must be unique."), "states")
         if codes[0] != "submitted":
             raise ValidationError(_l("The first state must be submitted."), "states")
+        if data.get("reopen_to", "submitted") not in codes:
+            raise ValidationError(_l("Unknown state: %(codes)s.", codes=data["reopen_to"]), "reopen_to")
         errors = {}
         for i, t in enumerate(data["transitions"]):
             unknown = [s for s in t["from"] + [t["to"]] if s not in codes]

@@ -128,6 +128,11 @@ class Tenant(Model):
     book_prefix: Mapped[str | None] = mapped_column(String(40), nullable=True)
     address_th: Mapped[str | None] = mapped_column(Text, nullable=True)
     phone: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # the citizen portal: its privacy notice (the version goes up with every change), and how long after
+    # completion a citizen may reopen a matter
+    privacy_notice_th: Mapped[str | None] = mapped_column(Text, nullable=True)
+    privacy_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    reopen_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30, server_default="30")
     parent_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("tenants.id", ondelete="SET NULL"), nullable=True, index=True
     )
