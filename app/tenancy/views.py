@@ -29,6 +29,9 @@ TENANT_LABELS = {
     "book_prefix": _l("Book code"),
     "address_th": _l("Address (Thai)"),
     "phone": _l("Telephone"),
+    "privacy_notice_th": _l("Privacy notice"),
+    "privacy_version": _l("Privacy notice version"),
+    "reopen_days": _l("Days to reopen a closed matter"),
     "created_at": _l("Created at"),
 }
 # what the letterhead fields mean, for the screens that edit them
@@ -36,6 +39,10 @@ LETTERHEAD_DESCRIPTIONS = {
     "book_prefix": _l("The code before the number on the organisation's letters (ที่ ...), e.g. ชม 52101."),
     "address_th": _l("The office address printed under the organisation's name on its letters."),
     "phone": _l("The telephone number printed at the foot of the organisation's letters."),
+    "privacy_notice_th": _l("Shown on the citizen portal before a request is sent; leave empty for the "
+                            "platform's standard notice. Every change makes a new version, recorded with "
+                            "each request."),
+    "reopen_days": _l("How many days after a matter is closed its applicant may reopen it on the portal."),
 }
 
 
@@ -86,13 +93,25 @@ class OrganisationSettingsView(TenantModelView):
     base_filters = [["id", FilterEqualFunction, _current_tenant_id]]
     list_columns = ["dla_code", "name_th", "type", "thai_digits"]
     show_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "thai_digits",
-                    "book_prefix", "address_th", "phone"]
+                    "book_prefix", "address_th", "phone", "reopen_days", "privacy_version", "privacy_notice_th"]
     # the letterhead (book code, address, telephone) is printed on the organisation's letters
-    edit_columns = ["name_en", "thai_digits", "book_prefix", "address_th", "phone"]
+    edit_columns = ["name_en", "thai_digits", "book_prefix", "address_th", "phone", "reopen_days",
+                    "privacy_notice_th"]
     search_columns = ["name_th"]
     label_columns = TENANT_LABELS
     description_columns = LETTERHEAD_DESCRIPTIONS
     base_permissions = ["can_list", "can_show", "can_edit"]
+
+    def pre_update(self, item):
+        from flask_babel import gettext as _
+        from sqlalchemy import inspect
+
+        from app.tenancy.errors import UserError
+
+        if item.reopen_days is None or not 0 <= item.reopen_days <= 365:
+            raise UserError(_("Days to reopen must be from 0 to 365."))
+        if inspect(item).attrs.privacy_notice_th.history.has_changes():
+            item.privacy_version = (item.privacy_version or 1) + 1  # consent given earlier names the old one
 
 
 class TenantSwitchView(BaseView):

@@ -201,3 +201,29 @@ def test_submissions_are_rate_limited_per_address(database_url, tenant_a, servic
                          content_type="multipart/form-data").status_code for _ in range(3)]
     assert codes[:2] == [200, 200] and codes[2] == 429
     assert client.get(f"/t/{A}/").status_code == 200  # reading is not limited
+
+
+def test_a_new_privacy_notice_is_a_new_version_to_consent_to(app, client_for, tenant_a, tenant_b, service):
+    from app.tenancy.models import Tenant
+
+    with app.app_context(), platform_scope():
+        before = db.session.get(Tenant, tenant_a.id).privacy_version
+    admin = client_for("a.admin")
+    response = admin.post(f"/organisation/edit/{tenant_a.id}", data={
+        "name_en": "SAO A", "reopen_days": "30", "privacy_notice_th": "อบต.เอ ใช้ข้อมูลของท่านเพื่อคำขอนี้เท่านั้น"})
+    assert response.status_code == 302
+    with app.app_context(), platform_scope():
+        assert db.session.get(Tenant, tenant_a.id).privacy_version == before + 1
+    form = app.test_client().get(f"/t/{A}/services/fwd_complaint/new").get_data(as_text=True)
+    assert "อบต.เอ ใช้ข้อมูลของท่านเพื่อคำขอนี้เท่านั้น" in form and f'value="{before + 1}"' in form
+    # consent to the old version is not consent to this one
+    html = app.test_client().post(f"/t/{A}/services/fwd_complaint/new", data=_form(app, consent=str(before)),
+                                  content_type="multipart/form-data").get_data(as_text=True)
+    assert "ยอมรับประกาศความเป็นส่วนตัว" in html
+    # bad days are refused in Thai; another organisation's settings are out of reach
+    html = admin.post(f"/organisation/edit/{tenant_a.id}", data={"name_en": "SAO A", "reopen_days": "999"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "0 ถึง 365" in html
+    assert admin.post(f"/organisation/edit/{tenant_b.id}", data={"reopen_days": "1"}).status_code == 404
+    # the staff home shows the organisation's portal address
+    assert f"/t/{A}/" in client_for("a.officer").get("/").get_data(as_text=True)

@@ -63,7 +63,7 @@ def restore_tenant_a(app, tenant_a):
 
 
 def _set_letterhead(client, tenant_id, **extra):
-    return client.post(f"/organisation/edit/{tenant_id}", data={"name_en": "SAO A", **LETTERHEAD, **extra})
+    return client.post(f"/organisation/edit/{tenant_id}", data={"name_en": "SAO A", "reopen_days": "30", **LETTERHEAD, **extra})
 
 
 def _notice(app, pk) -> Notification:

@@ -79,12 +79,12 @@ def test_tenant_admin_sets_thai_digits_for_own_organisation_only(client_for, db_
     assert "องค์การบริหารส่วนตำบลเอ" in html and "องค์การบริหารส่วนตำบลบี" not in html
     assert client.get(f"/organisation/show/{tenant_b.id}").status_code == 404
     assert client.post(f"/organisation/edit/{tenant_b.id}", data={"name_en": "x", "thai_digits": "y"}).status_code == 404
-    response = client.post(f"/organisation/edit/{tenant_a.id}", data={"name_en": "SAO A", "thai_digits": "y"})
+    response = client.post(f"/organisation/edit/{tenant_a.id}", data={"name_en": "SAO A", "thai_digits": "y", "reopen_days": "30"})
     assert response.status_code == 302
     with platform_scope():
         db_session.expire_all()
         assert db_session.get(Tenant, tenant_a.id).thai_digits is True
         assert db_session.get(Tenant, tenant_b.id).thai_digits is False
-    client.post(f"/organisation/edit/{tenant_a.id}", data={"name_en": "SAO A"})
+    client.post(f"/organisation/edit/{tenant_a.id}", data={"name_en": "SAO A", "reopen_days": "30"})
     # other roles cannot change it
     assert client_for("a.manager").get(f"/organisation/edit/{tenant_a.id}").status_code in (302, 403)
