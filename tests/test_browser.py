@@ -273,3 +273,44 @@ def _grant_director(app, tenant):
                                                          Membership.division_id == division.id)) is None:
             grants.grant(None, user, division, template)
             db.session.commit()
+
+
+def test_a_citizen_submits_tracks_and_rates_on_a_phone(live_server, browser, app, client_for, tenant_a, service):
+    """390 x 844, no account: the catalogue, the form with consent, the number and code, tracking, rating."""
+    from tests.service_requests.conftest import act
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="th-TH").new_page()
+    phone.goto(f"{live_server}/t/{tenant_a.dla_code}/")
+    phone.screenshot(path=os.path.join(OUTPUT, "portal-phone-catalogue.png"), full_page=True)
+    phone.locator(".portal-service", has_text="แจ้งเรื่องร้องเรียนทดสอบส่งต่อ").locator("a.btn-primary").click()
+    phone.wait_for_load_state()
+    phone.fill("input[name=what]", "ไฟกิ่งดับหน้าโรงเรียนบ้านเอ")
+    phone.set_input_files("input[name=photo]", files=[{"name": "lamp.png", "mimeType": "image/png",
+                                                         "buffer": b"\x89PNG\r\n\x1a\n" + b"\0" * 64}])
+    phone.click("button[type=submit]")  # no consent yet: told so, the photo is kept
+    phone.wait_for_load_state()
+    assert "ยอมรับประกาศความเป็นส่วนตัว" in phone.inner_text("body") and "lamp.png" in phone.inner_text("#kept-files")
+    phone.screenshot(path=os.path.join(OUTPUT, "portal-phone-form-error.png"), full_page=True)
+    phone.check("input[name=consent]")
+    phone.click("button[type=submit]")
+    phone.wait_for_load_state()
+    number, secret = phone.inner_text("#tracking-number"), phone.inner_text("#tracking-secret")
+    phone.screenshot(path=os.path.join(OUTPUT, "portal-phone-submitted.png"), full_page=True)
+
+    officer = client_for("a.officer")
+    act(officer, int(number), "accept", note="รับเรื่องแล้ว ช่างจะเข้าตรวจพรุ่งนี้")
+    act(officer, int(number), "close", note="เปลี่ยนหลอดไฟแล้ว")
+
+    other = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    other.goto(f"{live_server}/t/{tenant_a.dla_code}/track")
+    other.fill("#number", number)
+    other.fill("#secret", secret)
+    other.click("button[type=submit]")
+    other.wait_for_load_state()
+    assert "เปลี่ยนหลอดไฟแล้ว" in other.inner_text("#portal-timeline")
+    other.check("input[name=rating][value='5']")
+    other.fill("textarea[name=comment]", "รวดเร็วมาก ขอบคุณครับ")
+    other.click("#rate-form button[type=submit]")
+    other.wait_for_load_state()
+    assert "5 / 5" in other.inner_text("#rated")
+    other.screenshot(path=os.path.join(OUTPUT, "portal-phone-tracked-rated.png"), full_page=True)
