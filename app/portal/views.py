@@ -221,12 +221,43 @@ def status(pk: int):
     files = _own_files(item)
     st = engine.state(item)
     deadline = engine.reopen_deadline(item)
+    payment = _payment(item)
     return render_template(
-        "portal/status.html", item=item, rows=rows, files=files, state=engine.state_name(item),
+        "portal/status.html", item=item, rows=rows, files=files, state=engine.state_name(item), payment=payment,
         final=st["final"], timeline=engine.timeline(item, staff=False), state_name=engine.state_name,
         can_rate=st["final"] and item.rating is None and item.channel == "portal",
         can_reopen=deadline is not None and utcnow() <= deadline, reopen_deadline=deadline,
     )
+
+
+def _payment(item: ServiceRequest):
+    """While the matter waits for its fee: the line items, the total and the Thai QR payload (None otherwise)."""
+    from app.portal import thaiqr
+
+    if item.status not in engine.payment_states(item) or not item.fee_total:
+        return None
+    priced = services.quote(item.service_type, item.data)
+    lines = priced[0].lines if priced else []
+    biller = g.portal_tenant.promptpay_biller_id
+    text = None
+    if biller:
+        text = thaiqr.payload(biller, item.fee_total, str(item.id), item.service_type.code)
+    return {"lines": lines, "total": item.fee_total, "qr": text}
+
+
+@bp.route("/track/<int:pk>/qr.png")
+def qr(pk: int):
+    from flask import Response
+
+    from app.portal import thaiqr
+
+    item = _own_or_redirect(pk)
+    if not isinstance(item, ServiceRequest):
+        return item
+    payment = _payment(item)
+    if payment is None or payment["qr"] is None:
+        abort(404)
+    return Response(thaiqr.png(payment["qr"]), mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
 def _own_files(item: ServiceRequest) -> list:

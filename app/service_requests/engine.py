@@ -280,6 +280,11 @@ def reopen(request: ServiceRequest, note: str) -> ServiceRequestEvent:
     return event
 
 
+def payment_states(request: ServiceRequest) -> set[str]:
+    """The states in which a matter waits for its fee (reached by a transition that asks for payment)."""
+    return {t["to"] for t in workflow_of(request)["transitions"] if t.get("effect") == REQUEST_PAYMENT}
+
+
 def returned_states(request: ServiceRequest) -> set[str]:
     """The states in which a matter waits for the applicant's missing documents (the clock does not run)."""
     return {t["to"] for t in workflow_of(request)["transitions"] if t["action"] == ONE_TIME_RETURN}

@@ -133,6 +133,8 @@ class Tenant(Model):
     privacy_notice_th: Mapped[str | None] = mapped_column(Text, nullable=True)
     privacy_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     reopen_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30, server_default="30")
+    # Thai QR bill payment: the organisation's PromptPay biller ID (tax id + suffix, 15 digits)
+    promptpay_biller_id: Mapped[str | None] = mapped_column(String(15), nullable=True)
     parent_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("tenants.id", ondelete="SET NULL"), nullable=True, index=True
     )

@@ -32,6 +32,7 @@ TENANT_LABELS = {
     "privacy_notice_th": _l("Privacy notice"),
     "privacy_version": _l("Privacy notice version"),
     "reopen_days": _l("Days to reopen a closed matter"),
+    "promptpay_biller_id": _l("PromptPay biller ID"),
     "created_at": _l("Created at"),
 }
 # what the letterhead fields mean, for the screens that edit them
@@ -43,6 +44,8 @@ LETTERHEAD_DESCRIPTIONS = {
                             "platform's standard notice. Every change makes a new version, recorded with "
                             "each request."),
     "reopen_days": _l("How many days after a matter is closed its applicant may reopen it on the portal."),
+    "promptpay_biller_id": _l("15 digits (the tax ID and a 2-digit suffix) from the organisation's bank, for the "
+                              "Thai QR that citizens scan to pay fees."),
 }
 
 
@@ -93,10 +96,11 @@ class OrganisationSettingsView(TenantModelView):
     base_filters = [["id", FilterEqualFunction, _current_tenant_id]]
     list_columns = ["dla_code", "name_th", "type", "thai_digits"]
     show_columns = ["dla_code", "name_th", "name_en", "type", "province", "parent", "thai_digits",
-                    "book_prefix", "address_th", "phone", "reopen_days", "privacy_version", "privacy_notice_th"]
+                    "book_prefix", "address_th", "phone", "reopen_days", "promptpay_biller_id", "privacy_version",
+                    "privacy_notice_th"]
     # the letterhead (book code, address, telephone) is printed on the organisation's letters
     edit_columns = ["name_en", "thai_digits", "book_prefix", "address_th", "phone", "reopen_days",
-                    "privacy_notice_th"]
+                    "promptpay_biller_id", "privacy_notice_th"]
     search_columns = ["name_th"]
     label_columns = TENANT_LABELS
     description_columns = LETTERHEAD_DESCRIPTIONS
@@ -110,6 +114,10 @@ class OrganisationSettingsView(TenantModelView):
 
         if item.reopen_days is None or not 0 <= item.reopen_days <= 365:
             raise UserError(_("Days to reopen must be from 0 to 365."))
+        item.promptpay_biller_id = (item.promptpay_biller_id or "").replace("-", "").replace(" ", "") or None
+        if item.promptpay_biller_id and not (item.promptpay_biller_id.isdigit()
+                                             and len(item.promptpay_biller_id) == 15):
+            raise UserError(_("The PromptPay biller ID is 15 digits."))
         if inspect(item).attrs.privacy_notice_th.history.has_changes():
             item.privacy_version = (item.privacy_version or 1) + 1  # consent given earlier names the old one
 
