@@ -20,7 +20,7 @@ PYTEST := $(BIN)/python -m pytest -q
 HOST := 127.0.0.1
 PORT := 8080
 
-.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps
+.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets
 
 help:
 	@echo "targets: venv translations messages migrate seed run test test-sqlite test-postgres"
@@ -78,7 +78,7 @@ seed: venv
 
 # Serve in the foreground; a Celery worker runs in the background for exactly
 # as long as the server does (the trap stops it however the server exits).
-run: venv translations migrate seed
+run: venv translations assets migrate seed
 	@$(FLASK) demo-logins
 	@echo "==> serving on http://$(HOST):$(PORT) (Ctrl-C to stop)"
 	@$(BIN)/celery -A app.celery_worker worker --beat --schedule instance/celerybeat-schedule --loglevel=info --pool=solo & \
@@ -90,6 +90,21 @@ run: venv translations migrate seed
 # --- tests --------------------------------------------------------------------
 
 # Debian's chromium and a Thai font for the browser tests (never a browser downloaded by a test tool).
+# Front-end libraries from npm (Leaflet for the map picker), served by the app; pinned in package-lock.json.
+assets: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	    if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
+	        echo "==> installing Debian's npm"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+	    else \
+	        echo "==> npm is missing and you are not root: the map picker is left out (location boxes still work)"; \
+	        exit 0; \
+	    fi; \
+	fi; \
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+
 browser-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || [[ -z "$$(fc-list :lang=th 2>/dev/null)" ]]; then \
 	    if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
@@ -101,7 +116,7 @@ browser-deps:
 	fi
 
 # Both suites always run; fail if either failed.
-test: venv translations browser-deps
+test: venv translations assets browser-deps
 	@rc=0; \
 	$(MAKE) --no-print-directory test-sqlite || rc=1; \
 	$(MAKE) --no-print-directory test-postgres || rc=1; \

@@ -57,6 +57,11 @@ class Config:
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # the map picker of location fields: Leaflet from npm (make assets), tiles from this URL ("" for none:
+    # the latitude/longitude box and the phone's location button still work)
+    LEAFLET_DIR = os.environ.get("LEAFLET_DIR", os.path.join(BASE_DIR, "node_modules", "leaflet", "dist"))
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
     # the citizen portal: submissions and tracking look-ups per address
     PORTAL_SUBMIT_RATE_LIMIT = os.environ.get("PORTAL_SUBMIT_RATE_LIMIT", "5 per minute;30 per hour")
     PORTAL_TRACK_RATE_LIMIT = os.environ.get("PORTAL_TRACK_RATE_LIMIT", "20 per minute")

@@ -63,6 +63,9 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
     from app.tenancy import web
 
     web.init_app(app)
+    from app import vendor
+
+    vendor.init_app(app)
     from app.portal import views as portal
 
     portal.init_app(app)  # after the tenant resolution: the portal's own scope comes second

@@ -314,3 +314,17 @@ def test_a_citizen_submits_tracks_and_rates_on_a_phone(live_server, browser, app
     other.wait_for_load_state()
     assert "5 / 5" in other.inner_text("#rated")
     other.screenshot(path=os.path.join(OUTPUT, "portal-phone-tracked-rated.png"), full_page=True)
+
+
+def test_a_location_is_picked_on_the_map_on_a_phone(live_server, browser, tenant_a, service):
+    """Leaflet, installed from npm and served by the app, puts a tap on the map into the location box; no tile
+    server is reachable here, and the picker works all the same."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    assert phone.goto(f"{live_server}/vendor/leaflet/leaflet.js").status == 200
+    phone.goto(f"{live_server}/t/{tenant_a.dla_code}/services/fwd_complaint/new")
+    box = phone.locator(".thai-map")
+    box.wait_for(state="visible")
+    box.click(position={"x": 120, "y": 100})
+    value = phone.input_value("input[name=where]")
+    assert re.match(r"^-?\d+\.\d{6}, -?\d+\.\d{6}$", value), value
+    phone.screenshot(path=os.path.join(OUTPUT, "portal-phone-map-picker.png"), full_page=True)

@@ -173,6 +173,21 @@ def render_widget(field: SpecField, **kwargs) -> Markup:
             '<div class="input-group thai-date-group"><span class="input-group-addon">'
             f'<i class="fa fa-calendar"></i></span><input {params}></div>'
         )
+    if kind == "location":
+        from flask_babel import gettext as _
+
+        params = html_params(type="text", name=field.name, value=_value_text(field),
+                             class_="form-control thai-location", placeholder="18.7883, 98.9853",
+                             autocomplete="off", **kwargs)
+        here = _("Use my current location")
+        pick = _("or tap the map")
+        return Markup(
+            f'<div class="thai-location-group"><input {params}>'
+            f'<button type="button" class="btn btn-default btn-sm thai-locate" hidden>'
+            f'<i class="fa fa-crosshairs"></i> {escape(here)}</button> '
+            f'<span class="text-muted thai-map-hint" hidden>{escape(pick)}</span>'
+            f'<div class="thai-map" hidden></div></div>'
+        )
     if kind == "file":
         accept = ",".join("." + ext for ext in spec.get("accept") or [])
         return Markup(f"<input {html_params(type='file', name=field.name, multiple=True, accept=accept, class_='form-control ' + css, **kwargs)}>")

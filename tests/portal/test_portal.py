@@ -227,3 +227,13 @@ def test_a_new_privacy_notice_is_a_new_version_to_consent_to(app, client_for, te
     assert admin.post(f"/organisation/edit/{tenant_b.id}", data={"reopen_days": "1"}).status_code == 404
     # the staff home shows the organisation's portal address
     assert f"/t/{A}/" in client_for("a.officer").get("/").get_data(as_text=True)
+
+
+def test_without_leaflet_the_location_box_still_works(database_url, tenant_a, service, tmp_path):
+    from tests.conftest import make_app
+
+    bare = make_app(database_url, LEAFLET_DIR=str(tmp_path / "none"), MAP_TILE_URL="")
+    client = bare.test_client()
+    assert client.get("/vendor/leaflet/leaflet.js").status_code == 404
+    html = client.get(f"/t/{A}/services/fwd_complaint/new").get_data(as_text=True)
+    assert 'name="where"' in html and "leaflet.js" not in html

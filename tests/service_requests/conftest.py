@@ -46,6 +46,7 @@ DEFINITION = {
         {"code": "email", "kind": "email", "label_th": "อีเมล", "label_en": "E-mail"},
         {"code": "secret_note", "kind": "long_text", "label_th": "บันทึกภายใน", "visibility": "staff"},
         {"code": "photo", "kind": "file", "label_th": "ภาพถ่าย", "label_en": "Photo", "accept": ["png", "jpg"]},
+        {"code": "where", "kind": "location", "label_th": "จุดที่เกิดเหตุ", "label_en": "Where"},
     ],
     "guide": {"no_fee": True},
     "workflow": {
