@@ -69,6 +69,9 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
     from app.portal import views as portal
 
     portal.init_app(app)  # after the tenant resolution: the portal's own scope comes second
+    from app.certificates.views import bp as verify_bp
+
+    app.register_blueprint(verify_bp)
     from app.cli import register_cli
 
     register_cli(app)

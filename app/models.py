@@ -8,8 +8,11 @@ from app.catalog.models import (  # noqa: F401
     ServiceType,
     ServiceTypeVersion,
 )
+from app.certificates.models import Certificate, CertificateCounter  # noqa: F401
 from app.service_requests.models import (  # noqa: F401
     Delegation,
+    Forwarding,
+    ForwardingMessage,
     Notification,
     ServiceRequestEvent,
     TenantClosure,

@@ -201,6 +201,7 @@ class ServiceRequestView(TenantModelView):
             actions=actions, timeline=engine.timeline(item), state_name=engine.state_name,
             schedule=priced[1] if priced else None, title=self.show_title, appbuilder=self.appbuilder,
             forwardings=forwardings, forward_names=org_names({f.partner_tenant_id for f in forwardings}),
+            certificates=_certificates(item),
             partners=forwarding.partner_choices() if any(a.effect == "forward" for a in actions) else [],
         )
 
@@ -367,3 +368,10 @@ def _by_event(attachments) -> dict:
         if attachment.event_id is not None:
             found.setdefault(attachment.event_id, []).append(attachment)
     return found
+
+
+def _certificates(item) -> list:
+    from app.certificates.models import Certificate
+
+    return list(db.session.scalars(select(Certificate).where(Certificate.request_id == item.id)
+                                   .order_by(Certificate.id)))

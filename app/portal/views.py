@@ -227,7 +227,15 @@ def status(pk: int):
         final=st["final"], timeline=engine.timeline(item, staff=False), state_name=engine.state_name,
         can_rate=st["final"] and item.rating is None and item.channel == "portal",
         can_reopen=deadline is not None and utcnow() <= deadline, reopen_deadline=deadline,
+        certificates=_certificates(item),
     )
+
+
+def _certificates(item: ServiceRequest) -> list:
+    from app.certificates.models import Certificate
+
+    return list(db.session.scalars(select(Certificate).where(Certificate.request_id == item.id,
+                                                             Certificate.revoked_at.is_(None))))
 
 
 def _payment(item: ServiceRequest):

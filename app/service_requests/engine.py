@@ -15,7 +15,7 @@ from app.catalog.models import ServiceRequest
 from app.extensions import db
 from app.service_requests.models import ServiceRequestEvent
 from app.catalog import attachments
-from app.service_requests.workflow_spec import DEFAULT_WORKFLOW, FORWARD, REQUEST_PAYMENT
+from app.service_requests.workflow_spec import DEFAULT_WORKFLOW, FORWARD, ISSUE_CERTIFICATE, REQUEST_PAYMENT
 from app.tenancy.errors import UserError
 from app.tenancy.models import Division, localized, utcnow
 
@@ -192,6 +192,12 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         attachment.request_id, attachment.event_id = request.id, event.id
     if effect == FORWARD:
         forwarding.open_forwarding(request, event, forward_to, user)
+    if effect == ISSUE_CERTIFICATE:
+        from app.certificates.issue import issue
+
+        certificate = issue(request, transition["certificate"])
+        event.note = " ".join(filter(None, [_("Issued %(title)s no. %(number)s.", title=certificate.title_th,
+                                                number=certificate.label), event.note]))
     notify.after_step(request, event, user)
     db.session.flush()
     return event

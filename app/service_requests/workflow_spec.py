@@ -15,7 +15,17 @@ HOLDER = validate.Regexp(r"^(@responsible|[a-z][a-z0-9_-]{0,31})$",
 
 FORWARD = "forward"
 REQUEST_PAYMENT = "request_payment"
-EFFECTS = (FORWARD, REQUEST_PAYMENT)
+ISSUE_CERTIFICATE = "issue_certificate"
+EFFECTS = (FORWARD, REQUEST_PAYMENT, ISSUE_CERTIFICATE)
+
+
+class CertificateSpec(Strict):
+    """What a transition with effect issue_certificate issues: a numbered series, its name, whose it is."""
+    series = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9ก-๙.]{1,12}$"))
+    title_th = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title_en = fields.String(load_default="")
+    holder_field = fields.String(required=True, validate=CODE)
+    valid_years = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=50))
 
 
 class StateSpec(Strict):
@@ -44,6 +54,7 @@ class TransitionSpec(Strict):
     # what taking it does besides moving the matter: forward it to another organisation or body, or
     # price it and ask the applicant to pay
     effect = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(EFFECTS))
+    certificate = fields.Nested(CertificateSpec, load_default=None, allow_none=True)
 
 
 class WorkflowSpec(Strict):
@@ -68,6 +79,9 @@ class WorkflowSpec(Strict):
             finals = {s["code"] for s in data["states"] if s["final"]}
             if set(t["from"]) & finals:
                 errors[i] = {"from": [str(_l("A final state has no way out."))]}
+            if (t.get("effect") == ISSUE_CERTIFICATE) != bool(t.get("certificate")):
+                errors[i] = {"certificate": [str(_l("A transition issues a certificate exactly when its effect is "
+                                                    "issue_certificate, and then says which."))]}
         if errors:
             raise ValidationError({"transitions": errors})
 

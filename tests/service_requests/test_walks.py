@@ -401,9 +401,20 @@ def test_a_building_permit_walks_to_the_handed_over_permit(app, client_for, tena
     assert "สมปอง ก่อสร้าง" in card and thai.format_baht(fee) in card  # the essentials and the fee on the card
     # the palad (also a local official) sees it too
     assert _approval_card(walk.client("a.walk.palad").get("/inbox/approvals").get_data(as_text=True), pk)
-    comment = "อนุญาต ลงนามใบอนุญาตเลขที่ 7/2569"
+    comment = "อนุญาตตามเสนอ"
     walk.step(MAYOR, "approve", comment, to="permit_signed", division="engineering", days=3,
-              via=lambda: _from_inbox(mayor, pk, "approve", comment))
+              via=lambda: _from_inbox(mayor, pk, "approve", comment),
+              recorded=lambda note: "ใบอนุญาตก่อสร้างอาคาร (แบบ อ.1)" in note and note.endswith(comment))
+    # signing issues the permit: numbered in its series and fiscal year, with a public verification page
+    from app.certificates.models import Certificate
+
+    with app.app_context(), platform_scope():
+        permit = db.session.scalar(select(Certificate).where(Certificate.request_id == pk))
+        assert (permit.series, permit.fiscal_year) == ("อ.1", thai.fiscal_year(thai.today_bangkok()))
+        assert permit.holder_name == "สมปอง ก่อสร้าง" and f"{permit.number}/{permit.fiscal_year}" in permit.label
+        token = permit.token
+    page = app.test_client().get(f"/verify/{token}").get_data(as_text=True)
+    assert "สมปอง ก่อสร้าง" in page and "1101700203450" not in page and "0812345678" not in page
     assert not _approval_card(mayor.get("/inbox/approvals").get_data(as_text=True), pk)  # decided: off the screen
     walk.refused("a.walk.cashier", "complete")
     walk.step("a.walk.engineer", "complete", "ผู้ขอรับใบอนุญาตด้วยตนเองแล้ว", to="completed", division="engineering",
