@@ -20,7 +20,7 @@ PYTEST := $(BIN)/python -m pytest -q
 HOST := 127.0.0.1
 PORT := 8080
 
-.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets
+.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets pdf-deps
 
 help:
 	@echo "targets: venv translations messages migrate seed run test test-sqlite test-postgres"
@@ -78,7 +78,7 @@ seed: venv
 
 # Serve in the foreground; a Celery worker runs in the background for exactly
 # as long as the server does (the trap stops it however the server exits).
-run: venv translations assets migrate seed
+run: venv translations assets pdf-deps migrate seed
 	@$(FLASK) demo-logins
 	@echo "==> serving on http://$(HOST):$(PORT) (Ctrl-C to stop)"
 	@$(BIN)/celery -A app.celery_worker worker --beat --schedule instance/celerybeat-schedule --loglevel=info --pool=solo & \
@@ -105,6 +105,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 	fi; \
 	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
+# WeasyPrint draws certificates with Debian's pango and a Thai font.
+pdf-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || [[ -z "$$(fc-list :lang=th 2>/dev/null)" ]]; then \
+	    if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
+	        echo "==> installing Debian's pango and Thai fonts for PDF certificates"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-thai-tlwg; \
+	    else \
+	        echo "==> pango or a Thai font is missing and you are not root: PDF certificates will fail"; \
+	    fi; \
+	fi
+
 browser-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || [[ -z "$$(fc-list :lang=th 2>/dev/null)" ]]; then \
 	    if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
@@ -116,7 +127,7 @@ browser-deps:
 	fi
 
 # Both suites always run; fail if either failed.
-test: venv translations assets browser-deps
+test: venv translations assets pdf-deps browser-deps
 	@rc=0; \
 	$(MAKE) --no-print-directory test-sqlite || rc=1; \
 	$(MAKE) --no-print-directory test-postgres || rc=1; \

@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from markupsafe import Markup
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -238,6 +238,12 @@ class ServiceRequestView(TenantModelView):
             return redirect(back)
         return redirect(url_for("ServiceRequestView.show", pk=pk))
 
+    @expose("/certificate/<int:pk>.pdf")
+    @has_access
+    @permission_name("show")  # whoever may open the request may print its certificate
+    def certificate(self, pk: int):
+        return _certificate_pdf(pk, request_id=None)
+
     @expose("/attachment/<int:pk>")
     @has_access
     def attachment(self, pk: int):
@@ -375,3 +381,21 @@ def _certificates(item) -> list:
 
     return list(db.session.scalars(select(Certificate).where(Certificate.request_id == item.id)
                                    .order_by(Certificate.id)))
+
+
+def _certificate_pdf(certificate_id: int, request_id):
+    """A certificate of this organisation as a PDF (of the given request, when the caller says which)."""
+    from flask import Response
+
+    from app.certificates.models import Certificate
+    from app.certificates.pdf import render
+    from app.catalog.models import ServiceRequest
+    from app.tenancy.models import Tenant
+
+    found = db.session.get(Certificate, certificate_id)
+    if found is None or found.revoked_at is not None or (request_id is not None and found.request_id != request_id):
+        abort(404)
+    item = db.session.get(ServiceRequest, found.request_id)
+    pdf = render(found, db.session.get(Tenant, found.tenant_id), item)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=certificate-{found.id}.pdf"})

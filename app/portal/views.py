@@ -292,6 +292,16 @@ def file(pk: int, attachment_id: int):
                      download_name=found[0].filename)
 
 
+@bp.route("/track/<int:pk>/certificate/<int:certificate_id>.pdf")
+def certificate(pk: int, certificate_id: int):
+    from app.catalog.views import _certificate_pdf
+
+    item = _own_or_redirect(pk)
+    if not isinstance(item, ServiceRequest):
+        return item
+    return _certificate_pdf(certificate_id, request_id=item.id)
+
+
 @bp.route("/track/<int:pk>/rate", methods=["POST"])
 def rate(pk: int):
     item = _own_or_redirect(pk)
