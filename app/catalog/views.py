@@ -188,6 +188,7 @@ class ServiceRequestView(TenantModelView):
         priced = services.quote(item.service_type, item.data)
         from app.service_requests import engine
 
+        from app.certificates import pdf as certificate_docs
         from app.service_requests import forwarding
         from app.service_requests.forwarding_views import org_names
         from app.service_requests.models import Forwarding
@@ -201,7 +202,7 @@ class ServiceRequestView(TenantModelView):
             actions=actions, timeline=engine.timeline(item), state_name=engine.state_name,
             schedule=priced[1] if priced else None, title=self.show_title, appbuilder=self.appbuilder,
             forwardings=forwardings, forward_names=org_names({f.partner_tenant_id for f in forwardings}),
-            certificates=_certificates(item),
+            certificates=certificate_docs.of_request(item.id),
             partners=forwarding.partner_choices() if any(a.effect == "forward" for a in actions) else [],
         )
 
@@ -242,7 +243,9 @@ class ServiceRequestView(TenantModelView):
     @has_access
     @permission_name("show")  # whoever may open the request may print its certificate
     def certificate(self, pk: int):
-        return _certificate_pdf(pk, request_id=None)
+        from app.certificates.pdf import pdf_response
+
+        return pdf_response(pk)
 
     @expose("/attachment/<int:pk>")
     @has_access
@@ -374,28 +377,3 @@ def _by_event(attachments) -> dict:
         if attachment.event_id is not None:
             found.setdefault(attachment.event_id, []).append(attachment)
     return found
-
-
-def _certificates(item) -> list:
-    from app.certificates.models import Certificate
-
-    return list(db.session.scalars(select(Certificate).where(Certificate.request_id == item.id)
-                                   .order_by(Certificate.id)))
-
-
-def _certificate_pdf(certificate_id: int, request_id):
-    """A certificate of this organisation as a PDF (of the given request, when the caller says which)."""
-    from flask import Response
-
-    from app.certificates.models import Certificate
-    from app.certificates.pdf import render
-    from app.catalog.models import ServiceRequest
-    from app.tenancy.models import Tenant
-
-    found = db.session.get(Certificate, certificate_id)
-    if found is None or found.revoked_at is not None or (request_id is not None and found.request_id != request_id):
-        abort(404)
-    item = db.session.get(ServiceRequest, found.request_id)
-    pdf = render(found, db.session.get(Tenant, found.tenant_id), item)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename=certificate-{found.id}.pdf"})

@@ -6,10 +6,12 @@ import base64
 import io
 
 import segno
-from flask import render_template, url_for
+from flask import Response, abort, render_template, url_for
+from sqlalchemy import select
+
+from app.extensions import db
 
 from app.catalog.models import ServiceRequest
-from app.service_requests.views import _executive as executive_title
 from app.certificates.models import Certificate
 from app.tenancy.models import Tenant
 
@@ -27,6 +29,24 @@ def render(certificate: Certificate, tenant: Tenant, request: ServiceRequest) ->
     html = render_template(
         "certificates/document.html", certificate=certificate, tenant=tenant, request=request, link=link,
         qr_data=base64.b64encode(qr.getvalue()).decode("ascii"),
-        executive=executive_title(tenant),
+        executive=tenant.executive_signature_th(),
     )
     return HTML(string=html, base_url=link).write_pdf()
+
+
+def of_request(request_id: int, in_force_only: bool = False) -> list[Certificate]:
+    stmt = select(Certificate).where(Certificate.request_id == request_id).order_by(Certificate.id)
+    if in_force_only:
+        stmt = stmt.where(Certificate.revoked_at.is_(None))
+    return list(db.session.scalars(stmt))
+
+
+def pdf_response(certificate_id: int, request_id: int | None = None) -> Response:
+    """A certificate of the current organisation as a PDF (of the given request, when the caller says which);
+    404 for another organisation's, a revoked one, or one of another request."""
+    found = db.session.get(Certificate, certificate_id)
+    if found is None or found.revoked_at is not None or (request_id is not None and found.request_id != request_id):
+        abort(404)
+    pdf = render(found, db.session.get(Tenant, found.tenant_id), db.session.get(ServiceRequest, found.request_id))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=certificate-{found.id}.pdf"})

@@ -12,6 +12,7 @@ from app.catalog.builder import build_form, form_values, label, visible_fields
 from app.catalog.fees import FeeInputError
 from app.catalog.models import ServiceRequest, ServiceType
 from app.catalog.values import display
+from app.certificates import pdf as certificate_docs
 from app.extensions import db
 from app.portal import privacy, tracking
 from app.service_requests import engine, mail
@@ -227,15 +228,8 @@ def status(pk: int):
         final=st["final"], timeline=engine.timeline(item, staff=False), state_name=engine.state_name,
         can_rate=st["final"] and item.rating is None and item.channel == "portal",
         can_reopen=deadline is not None and utcnow() <= deadline, reopen_deadline=deadline,
-        certificates=_certificates(item),
+        certificates=certificate_docs.of_request(item.id, in_force_only=True),
     )
-
-
-def _certificates(item: ServiceRequest) -> list:
-    from app.certificates.models import Certificate
-
-    return list(db.session.scalars(select(Certificate).where(Certificate.request_id == item.id,
-                                                             Certificate.revoked_at.is_(None))))
 
 
 def _payment(item: ServiceRequest):
@@ -294,12 +288,10 @@ def file(pk: int, attachment_id: int):
 
 @bp.route("/track/<int:pk>/certificate/<int:certificate_id>.pdf")
 def certificate(pk: int, certificate_id: int):
-    from app.catalog.views import _certificate_pdf
-
     item = _own_or_redirect(pk)
     if not isinstance(item, ServiceRequest):
         return item
-    return _certificate_pdf(certificate_id, request_id=item.id)
+    return certificate_docs.pdf_response(certificate_id, request_id=item.id)
 
 
 @bp.route("/track/<int:pk>/rate", methods=["POST"])

@@ -151,13 +151,7 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         note, fee_total = _priced_note(request, note)
     uploads = _checked_files(files)
     delegation = None if _holds(user, request, transition) else _delegation_for(user, request, transition)
-    holder_code = division_code(request, state(request, transition["to"])["holder"])
-    holder = db.session.scalar(select(Division).where(Division.tenant_id == request.tenant_id,
-                                                      Division.code == holder_code))
-    if holder is None:  # a workflow naming a กอง this organisation lacks: say so rather than strand the matter
-        raise UserError(_("The workflow sends this matter to the division %(code)s, which this organisation "
-                          "does not have. Ask the administrator to correct the service's workflow.",
-                          code=holder_code), 422)
+    holder = _holder(request, transition["to"])
     with db.session.no_autoflush:  # the calendar's queries must not write the request half-changed
         step_due = _step_due(request, transition["to"])
         restart_due = _clock_restarts(request) and not state(request, transition["to"])["final"]
@@ -238,6 +232,18 @@ def _priced_note(request: ServiceRequest, note: str):
     return f"{amount} {note.strip()}".strip(), priced[0].total
 
 
+def _holder(request: ServiceRequest, state_code: str) -> Division:
+    """The กอง that holds the matter in this state; a workflow naming a กอง the organisation lacks is said so
+    rather than left to strand the matter."""
+    code = division_code(request, state(request, state_code)["holder"])
+    holder = db.session.scalar(select(Division).where(Division.tenant_id == request.tenant_id, Division.code == code))
+    if holder is None:
+        raise UserError(_("The workflow sends this matter to the division %(code)s, which this organisation "
+                          "does not have. Ask the administrator to correct the service's workflow.",
+                          code=code), 422)
+    return holder
+
+
 def reopen_deadline(request: ServiceRequest):
     """Until when a citizen may reopen this closed matter (None: it cannot be reopened)."""
     if not (state(request)["final"] and state(request).get("reopenable")) or request.closed_at is None:
@@ -258,13 +264,7 @@ def reopen(request: ServiceRequest, note: str) -> ServiceRequestEvent:
     if not (note or "").strip():
         raise UserError(_("Please say what is still wrong."), 422)
     to = workflow_of(request).get("reopen_to") or "submitted"
-    holder = db.session.scalar(select(Division).where(
-        Division.tenant_id == request.tenant_id,
-        Division.code == division_code(request, state(request, to)["holder"])))
-    if holder is None:
-        raise UserError(_("The workflow sends this matter to the division %(code)s, which this organisation "
-                          "does not have. Ask the administrator to correct the service's workflow.",
-                          code=state(request, to)["holder"]), 422)
+    holder = _holder(request, to)
     with db.session.no_autoflush:
         step_due = _step_due(request, to)
         due = _restarted_due(request)

@@ -123,14 +123,6 @@ def _letter_date(value: date | datetime) -> str:
     return f"{value.day} {thai.month_names('wide', 'th')[value.month]} {thai.be_year(value)}"
 
 
-def _executive(tenant: Tenant) -> str:
-    """นายกองค์การบริหารส่วนตำบลเอ: the type's executive title followed by the place's own name."""
-    title, type_name = tenant.type.executive_title_th, tenant.type.name_th
-    if tenant.name_th.startswith(type_name) and tenant.name_th != type_name:
-        return title + tenant.name_th[len(type_name):]
-    return title
-
-
 def _addressee(notice: Notification, matter: ServiceRequest | None) -> str:
     """The applicant's name when the form asked for it, else whom the notice was written to."""
     if matter is not None:
@@ -186,7 +178,7 @@ class NotificationView(TenantModelView):
             book_no=f"{tenant.book_prefix or '..........'}/{notice.id}",
             dated=_letter_date(notice.created_at),
             matter_dated=_letter_date(matter.created_at) if matter is not None else "",
-            addressee=_addressee(notice, matter), executive=_executive(tenant),
+            addressee=_addressee(notice, matter), executive=tenant.executive_signature_th(),
             division=division.name_th if division is not None else "",
         )
 

@@ -149,6 +149,14 @@ class Tenant(Model):
     def __str__(self) -> str:
         return localized(self.name_th, self.name_en)
 
+    def executive_signature_th(self) -> str:
+        """นายกองค์การบริหารส่วนตำบลเอ: the type's executive title followed by the place's own name, as letters
+        and certificates are signed."""
+        title, type_name = self.type.executive_title_th, self.type.name_th
+        if self.name_th.startswith(type_name) and self.name_th != type_name:
+            return title + self.name_th[len(type_name):]
+        return title
+
 
 class Division(TenantScoped, Model):
     """A กอง (division) of one tenant."""

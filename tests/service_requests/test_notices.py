@@ -103,40 +103,18 @@ def test_a_real_worker_runs_the_task_on_the_embedded_broker(app, database_url, t
     assert _notices(app, pk) == 1
 
 
-def test_notices_are_emailed_when_smtp_is_configured(app, tenant_a):
-    from aiosmtpd.controller import Controller
-
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-            return "250 OK"
-
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        with app.test_request_context(), tenant_scope(tenant_a.id):
-            st = db.session.scalar(select(ServiceType).where(ServiceType.code == "test_permit"))
-            request = services.file_request(
-                st, {"applicant": "somchai@example.org", "area": "10", "kind_of_use": "home"}, None)
-            db.session.flush()
-            request.due_on = date.today() - timedelta(days=1)
-            db.session.commit()
-            pk = request.id
-            app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-            try:
-                delay_notices()
-                delay_notices()  # a second run sends nothing again
-            finally:
-                app.config.update(MAIL_SERVER="")
-    finally:
-        controller.stop()
+def test_notices_are_emailed_when_smtp_is_configured(app, tenant_a, smtp_server):
+    received = smtp_server
+    with app.test_request_context(), tenant_scope(tenant_a.id):
+        st = db.session.scalar(select(ServiceType).where(ServiceType.code == "test_permit"))
+        request = services.file_request(
+            st, {"applicant": "somchai@example.org", "area": "10", "kind_of_use": "home"}, None)
+        db.session.flush()
+        request.due_on = date.today() - timedelta(days=1)
+        db.session.commit()
+        pk = request.id
+        delay_notices()
+        delay_notices()  # a second run sends nothing again
     mine = [r for r in received if r[0] == ["somchai@example.org"]]
     assert len(mine) == 1
     with app.app_context(), platform_scope():
