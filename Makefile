@@ -106,8 +106,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 # WeasyPrint draws certificates with Debian's pango and a Thai font.
+# grep without -q reads all of ldconfig's output (-q closes the pipe early: SIGPIPE under pipefail).
 pdf-deps:
-	@if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || [[ -z "$$(fc-list :lang=th 2>/dev/null)" ]]; then \
+	@if ! ldconfig -p 2>/dev/null | grep libpangoft2-1.0 >/dev/null || [[ -z "$$(fc-list :lang=th 2>/dev/null)" ]]; then \
 	    if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
 	        echo "==> installing Debian's pango and Thai fonts for PDF certificates"; \
 	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-thai-tlwg; \
