@@ -1,5 +1,5 @@
-"""A certificate as an A4 PDF (WeasyPrint, Thai font from fonts-thai-tlwg), with a QR code that opens its
-public verification page."""
+"""A certificate as an A4 PDF (WeasyPrint, the Sarabun font shipped by the fontpkg-sarabun package), with a QR
+code that opens its public verification page."""
 from __future__ import annotations
 
 import base64
@@ -9,8 +9,8 @@ import segno
 from flask import Response, abort, render_template, url_for
 from sqlalchemy import select
 
+from app import thai
 from app.extensions import db
-
 from app.catalog.models import ServiceRequest
 from app.certificates.models import Certificate
 from app.tenancy.models import Tenant
@@ -20,17 +20,31 @@ def verification_url(certificate: Certificate) -> str:
     return url_for("verify.verify", token=certificate.token, _external=True)
 
 
+def font_files() -> dict[str, str]:
+    """file:// addresses of Sarabun regular and bold, for the document's @font-face."""
+    import fontpkg_sarabun
+
+    files = fontpkg_sarabun.ROOT / "files"
+    return {"regular": (files / "Sarabun-Regular.ttf").as_uri(), "bold": (files / "Sarabun-Bold.ttf").as_uri()}
+
+
 def render(certificate: Certificate, tenant: Tenant, request: ServiceRequest) -> bytes:
+    from flask_babel import force_locale
     from weasyprint import HTML  # imported here: the web starts even where pango is missing
 
     link = verification_url(certificate)
     qr = io.BytesIO()
     segno.make(link, error="m").save(qr, kind="png", scale=5, border=2)
-    html = render_template(
-        "certificates/document.html", certificate=certificate, tenant=tenant, request=request, link=link,
-        qr_data=base64.b64encode(qr.getvalue()).decode("ascii"),
-        executive=tenant.executive_signature_th(),
-    )
+
+    def doc(text) -> str:  # Thai digits when the organisation prints them on its documents
+        return thai.for_document(text, tenant) if text not in (None, "") else ""
+
+    with force_locale("th"):  # an official document is in Thai whatever the reader's language
+        html = render_template(
+            "certificates/document.html", certificate=certificate, tenant=tenant, request=request, link=link,
+            qr_data=base64.b64encode(qr.getvalue()).decode("ascii"), doc=doc, fonts=font_files(),
+            executive=tenant.executive_signature_th(),
+        )
     return HTML(string=html, base_url=link).write_pdf()
 
 
