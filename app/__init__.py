@@ -38,6 +38,9 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
     app.config.setdefault("FAB_BASE_TEMPLATE", "tenant_layout.html")
 
     _ensure_sqlite_dir(app)
+    from app.thai_forms import install_form_translations
+
+    install_form_translations()  # WTForms' own messages in Thai (English on request)
     db.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)

@@ -1,14 +1,42 @@
-"""Form fields for Thai users: a date typed or picked as day/month/พ.ศ. year."""
+"""Form fields for Thai users: a date typed or picked as day/month/พ.ศ. year; WTForms' own messages in
+the user's language."""
 from __future__ import annotations
 
 from datetime import date
 
+import flask_babel
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import Field
 from wtforms.widgets import html_params
 
 from app import thai
+
+
+class CatalogueTranslations:
+    """WTForms' built-in messages ("Not a valid integer value.", "Field cannot be longer than ...") looked up
+    in our catalogue, in the language of the moment. Flask-WTF's own i18n reads WTForms' bundled catalogues,
+    which have no Thai; ours holds every WTForms message (translations/extract.py, origin "wtforms")."""
+
+    def gettext(self, string):
+        return flask_babel.get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        # not flask_babel.ngettext: it would %-format with num only and break %(max)d
+        return flask_babel.get_translations().ungettext(singular, plural, n)
+
+
+TRANSLATIONS = CatalogueTranslations()
+
+
+def install_form_translations() -> None:
+    """Every FlaskForm (FAB's forms, the service forms, ours) takes its translations from the form meta."""
+    from flask_wtf import FlaskForm
+
+    def get_translations(meta, form):
+        return TRANSLATIONS
+
+    FlaskForm.Meta.get_translations = get_translations
 
 
 class DateRequired:

@@ -1,4 +1,5 @@
 """พ.ศ. dates in and out, fiscal years, baht, Thai digits and order."""
+import os
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -209,3 +210,53 @@ def test_date_search_filters_read_be_and_iso_never_ce_as_be(client_for):
     assert "/grant-log/show/" not in html
     # the search form offers the Thai date box for that column
     assert "thai-date" in client.get("/grant-log/list/").get_data(as_text=True)
+
+
+def test_wtforms_own_messages_are_thai_and_english_on_request(client_for, tenant_a):
+    """WTForms' built-in messages go through our catalogue: a number box and a length limit."""
+    admin = client_for("a.admin")
+    cases = {
+        "th": ("ต้องเป็นตัวเลขจำนวนเต็ม", "ช่องนี้ยาวได้ไม่เกิน 32 ตัวอักษร"),
+        "en": ("Not a valid integer value.", "Field cannot be longer than 32 characters."),
+    }
+    try:
+        for lang, (not_integer, too_long) in cases.items():
+            admin.get(f"/lang/{lang}")
+            response = admin.post(f"/organisation/edit/{tenant_a.id}", data={"name_en": "SAO A", "reopen_days": "สามสิบ"})
+            html = response.get_data(as_text=True)
+            assert response.status_code == 200 and not_integer in html
+            response = admin.post("/divisions/add", data={"code": "x" * 40, "name_th": "กองรหัสยาวเกิน"})
+            html = response.get_data(as_text=True)
+            assert response.status_code == 200 and too_long in html
+            if lang == "th":
+                assert "Not a valid integer value." not in html and "Field cannot be longer" not in html
+        assert "กองรหัสยาวเกิน" not in admin.get("/divisions/list/").get_data(as_text=True)  # nothing written
+    finally:
+        admin.get("/lang/th")
+
+
+def test_every_wtforms_message_has_thai_through_the_form_meta(app):
+    from babel.messages.pofile import read_po
+    from flask_wtf import FlaskForm
+    from wtforms import IntegerField
+
+    from app.thai_forms import TRANSLATIONS
+
+    class F(FlaskForm):
+        n = IntegerField("n")
+
+    with app.test_request_context("/", data={"n": "x"}, method="POST"):
+        form = F(meta={"csrf": False})
+        assert form.meta.get_translations(form) is TRANSLATIONS
+        assert not form.validate() and form.n.errors == ["ต้องเป็นตัวเลขจำนวนเต็ม"]
+        assert TRANSLATIONS.ngettext("Field must be at least %(min)d character long.",
+                                     "Field must be at least %(min)d characters long.", 3) % {"min": 3} == (
+            "ช่องนี้ต้องยาวอย่างน้อย 3 ตัวอักษร")
+    import wtforms
+
+    with open(os.path.join(os.path.dirname(wtforms.__file__), "locale", "wtforms.pot"), "rb") as fh:
+        pot = [m.id for m in read_po(fh) if m.id]
+    with app.test_request_context("/"):
+        untranslated = [m for m in pot if (TRANSLATIONS.gettext(m) if isinstance(m, str)
+                                           else TRANSLATIONS.ngettext(m[0], m[1], 2)) in (m, m[1] if isinstance(m, tuple) else m)]
+    assert not untranslated

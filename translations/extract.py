@@ -2,6 +2,8 @@
 
 FAB ships 17 languages and no Thai, and its wheel carries no .pot: its strings are extracted from the
 installed package so that our catalogue translates them too (ours is loaded after FAB's, so it wins).
+WTForms has no Thai either: its validators' and fields' messages are extracted too and our forms read
+them from this catalogue.
 Run through `make messages`, which then merges the template into translations/th.
 """
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import sys
 
 import flask_appbuilder
+import wtforms
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import write_po
@@ -23,6 +26,8 @@ KEYWORDS = {
 SOURCES = [
     (os.path.join(ROOT, "app"), [("**.py", "python"), ("templates/**.html", "jinja2")]),
     (os.path.dirname(flask_appbuilder.__file__), [("**.py", "python"), ("templates/**.html", "jinja2")]),
+    # WTForms' built-in messages, shown through our catalogue (app.thai_forms.CatalogueTranslations)
+    (os.path.dirname(wtforms.__file__), [("**.py", "python")]),
 ]
 
 
