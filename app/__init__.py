@@ -90,6 +90,8 @@ def _register_template_filters(app: Flask) -> None:
     app.add_template_filter(thai.format_baht, "baht")
     app.add_template_filter(thai.baht_text, "baht_text")
     app.add_template_filter(thai.thai_digits, "thai_digits")
+    # An empty column (None) shows as nothing, not "None", in every list, show page and form of FAB's and ours.
+    app.jinja_env.finalize = thai.blank_none
 
     @app.context_processor
     def _unread_notifications():

@@ -219,12 +219,17 @@ def thai_compare(left: str, right: str) -> int:
 thai_sort_key = cmp_to_key(thai_compare)
 
 
+def blank_none(value):
+    """Jinja's finalize: {{ None }} prints nothing instead of the word None."""
+    return "" if value is None else value
+
+
 def format_bool(value) -> str:
     return _("Yes") if value else _("No")
 
 
 __all__ = [
-    "BANGKOK", "BE_OFFSET", "ThaiDateError", "baht_text", "be_year", "calendar_year_bounds",
+    "BANGKOK", "BE_OFFSET", "ThaiDateError", "baht_text", "be_year", "blank_none", "calendar_year_bounds",
     "fiscal_year", "fiscal_year_bounds", "for_document", "format_baht", "format_bool", "format_date",
     "format_date_input", "format_datetime", "format_time", "make_be_date", "month_names", "parse_date",
     "thai_compare", "thai_digits", "thai_sort_key", "to_bangkok", "to_baht", "today_bangkok",

@@ -17,12 +17,15 @@ def digits_only(value: str) -> str:
 
 
 def is_thai_national_id(value: str) -> bool:
-    """13 digits whose last is the checksum of the first 12 (dashes and spaces allowed)."""
+    """13 digits whose last is the checksum of the first 12 (dashes and spaces allowed).
+
+    The first digit is the person's category, 1-8, and 0 for persons without registration status
+    (บุคคลที่ไม่มีสถานะทางทะเบียน, numbered 0-xxxx-...); every category uses the same mod-11 check digit."""
     raw = (value or "").strip()
     if re.search(r"[^\d\s-]", raw):
         return False
     digits = digits_only(raw)
-    if len(digits) != 13 or digits[0] == "0":
+    if len(digits) != 13 or not digits[:12].strip("0"):  # twelve zeros is no one's number
         return False
     total = sum(int(d) * (13 - i) for i, d in enumerate(digits[:12]))
     return (11 - total % 11) % 10 == int(digits[12])

@@ -260,3 +260,33 @@ def test_every_wtforms_message_has_thai_through_the_form_meta(app):
         untranslated = [m for m in pot if (TRANSLATIONS.gettext(m) if isinstance(m, str)
                                            else TRANSLATIONS.ngettext(m[0], m[1], 2)) in (m, m[1] if isinstance(m, tuple) else m)]
     assert not untranslated
+
+
+def test_an_empty_column_shows_empty_not_none(app, client_for, tenant_a):
+    """A division without an English name: the list and the show page print nothing, not "None"."""
+    from sqlalchemy import delete, select
+
+    from app.extensions import db
+    from app.tenancy.context import tenant_scope
+    from app.tenancy.models import Division
+
+    with app.app_context(), tenant_scope(tenant_a.id):
+        division = Division(code="no-english", name_th="กองไม่มีชื่ออังกฤษ", name_en=None, active=True)
+        db.session.add(division)
+        db.session.commit()
+        pk = division.id
+    try:
+        admin = client_for("a.admin")
+        for path in ("/divisions/list/", f"/divisions/show/{pk}"):
+            html = admin.get(path).get_data(as_text=True)
+            assert "กองไม่มีชื่ออังกฤษ" in html, path
+            text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S))
+            assert not re.search(r"\bNone\b", text), (path, re.findall(r".{40}\bNone\b.{40}", text, re.S))
+        with app.test_request_context("/"):
+            from flask import render_template_string
+
+            assert render_template_string("[{{ x }}|{{ y }}|{{ 0 }}]", x=None, y="") == "[||0]"
+    finally:
+        with app.app_context(), tenant_scope(tenant_a.id):
+            db.session.execute(delete(Division).where(Division.code == "no-english"))
+            db.session.commit()

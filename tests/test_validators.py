@@ -9,6 +9,9 @@ from app import validators as v
 @pytest.mark.parametrize("value, ok", [
     ("1101700203450", True), ("1-1017-00203-45-0", True), ("1 1017 00203 45 0", True),
     ("1101700203451", False), ("110170020345", False), ("0101700203450", False), ("11017OO203450", False),
+    # category 0, persons without registration status: a leading 0 with a correct check digit
+    ("0123456789016", True), ("0-1234-56789-01-6", True), ("0123456789015", False),
+    ("0000000000001", False), ("00000000000000", False),
 ])
 def test_national_id_checksum(value, ok):
     assert v.is_thai_national_id(value) is ok
