@@ -1,7 +1,7 @@
 """The one SecurityManager subclass: every FAB security override lives here."""
 from __future__ import annotations
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
     Permission,
@@ -27,7 +27,8 @@ class TenantSecurityManager(SecurityManager):
             self.viewmenumodelview,
             self.permissionviewmodelview,
         ):
-            view.datamodel = TenantInterface(view.datamodel.obj)
+            # roles and groups of each listed user come with the page, not one query per row
+            view.datamodel = TenantInterface(view.datamodel.obj).eager_load(view.list_columns)
         if self.userstatschartview:
             self.userstatschartview.datamodel = TenantInterface(self.user_model)
         from app import thai
@@ -41,6 +42,25 @@ class TenantSecurityManager(SecurityManager):
             "created_on": thai.format_datetime,
             "changed_on": thai.format_datetime,
         }
+
+    def register_views(self):
+        super().register_views()
+        if self.is_auth_limited:
+            self._limit_logins()
+
+    def _limit_logins(self) -> None:
+        """FAB limits only its login form; the REST login (JWT) would be an open door for guessing
+        passwords. Both take AUTH_RATE_LIMIT from one counter per client address."""
+        app = current_app
+        shared = self.limiter.shared_limit(self.auth_rate_limit, scope="login", methods=["POST"])
+        login_paths = {"/login/", f"/api/{self.security_api.version}/{self.security_api.resource_name}/login"}
+        limited = set()
+        for rule in app.url_map.iter_rules():
+            if rule.rule in login_paths and "POST" in (rule.methods or ()) and rule.endpoint not in limited:
+                app.view_functions[rule.endpoint] = shared(app.view_functions[rule.endpoint])
+                limited.add(rule.endpoint)
+        if len(limited) != len(login_paths):  # fail loudly rather than leave a login unlimited
+            raise RuntimeError(f"login routes not found for rate limiting: {sorted(login_paths)}")
 
     def auth_user_db(self, username, password):
         user = super().auth_user_db(username, password)

@@ -119,6 +119,7 @@ class TenantModelView(ModelView):
         super().__init__(*args, **kwargs)
         _assert_no_tenant_column(self)
         _label_blank_choices(self.add_form, self.edit_form)
+        self.datamodel.eager_load(self.list_columns)
 
     def _rollback(self) -> None:
         db.session.rollback()

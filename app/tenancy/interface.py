@@ -8,6 +8,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.utils.base import is_column_dotted
 from sqlalchemy import asc, desc
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from app.tenancy.context import CrossTenantWrite, TenantNotSet
 from app.tenancy.errors import translate_write_error
@@ -20,6 +21,30 @@ THAI_COLLATIONS = {"postgresql": "th-TH-x-icu", "sqlite": "thai"}
 
 class TenantInterface(SQLAInterface):
     filter_converter_class = ThaiFilterConverter
+
+    def __init__(self, obj, session=None):
+        super().__init__(obj, session)
+        self.eager_relations: tuple[str, ...] = ()
+
+    def eager_load(self, columns) -> "TenantInterface":
+        """Relations a list shows are loaded with the page (one query each), not once per row."""
+        self.eager_relations = tuple(
+            name for name in columns or []
+            if isinstance(name, str) and name in self.list_properties and self.is_relation(name)
+            and self.list_properties[name].lazy in (True, "select")  # joined/selectin ones already are
+        )
+        return self
+
+    def apply_all(self, query, filters=None, order_column="", order_direction="", page=None,
+                  page_size=None, select_columns=None, outer_default_load=False):
+        query = super().apply_all(
+            query, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
+        )
+        # with select_columns (REST lists) FAB joins the relations itself
+        if self.eager_relations and not select_columns:
+            query = query.options(*(selectinload(getattr(self.obj, name)) for name in self.eager_relations))
+        return query
+
     def _visible(self, columns: list[str]) -> list[str]:
         return [c for c in columns if c not in HIDDEN_COLUMNS]
 

@@ -1,7 +1,10 @@
 """Per request: resolve the tenant once, from the logged-in user (or an operator's explicit switch)."""
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask import (
+    Flask, current_app, flash, g, jsonify, redirect, render_template_string, request, session, url_for,
+)
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -97,11 +100,45 @@ def _bad_input(exc: Exception):
     return redirect(url_for("StaffHomeView.index"))
 
 
+_TOO_MANY_PAGE = """<!doctype html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{ title }}</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto; padding: 0 1em">
+<h1>{{ title }}</h1><p>{{ message }}</p></body></html>"""
+
+
+def _client_language() -> str | None:
+    """English for a client that asks for it: FAB's ?_l_=, the language chosen in the session, or,
+    for a client with neither (a REST client), its Accept-Language header. None: the usual locale."""
+    languages = list(current_app.config.get("LANGUAGES") or {})
+    if request.args.get("_l_") in languages:
+        return request.args["_l_"]
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages) if request.accept_languages else None
+
+
+def _too_many_requests(exc):
+    """Flask-Limiter's 429 (logins, the portal's forms): a clear message in the client's language."""
+    with force_locale(_client_language() or current_app.config.get("BABEL_DEFAULT_LOCALE", "th")):
+        message = _("Too many attempts from your address. Please wait a while and try again.")
+        if request.path.startswith("/api/"):
+            response = jsonify(message=message)
+        else:
+            response = current_app.make_response(render_template_string(
+                _TOO_MANY_PAGE, lang=_client_language() or "th", title=_("Too many attempts"),
+                message=message,
+            ))
+    response.status_code = 429
+    return response
+
+
 def init_app(app: Flask) -> None:
     from app.tenancy.fab import BAD_INPUT_ERRORS
 
     app.before_request(_resolve)
     app.teardown_request(_reset)
     app.register_error_handler(TenantNotSet, _no_tenant)
+    app.register_error_handler(429, _too_many_requests)
     for error in BAD_INPUT_ERRORS:
         app.register_error_handler(error, _bad_input)

@@ -20,14 +20,52 @@ def test_failed_login_does_not_reveal_whether_user_exists(app):
     assert unknown == wrong
 
 
+def _limited_app(database_url):
+    return make_app(database_url, RATELIMIT_ENABLED=True, AUTH_RATE_LIMITED=True, AUTH_RATE_LIMIT="3 per minute")
+
+
+WRONG_FORM = {"username": "a.officer", "password": "wrong-password-1"}
+WRONG_API = {**WRONG_FORM, "provider": "db"}
+TOO_MANY_TH = "มีการลองหลายครั้งเกินไปจากเครื่องของท่าน กรุณารอสักครู่แล้วลองใหม่อีกครั้ง"
+TOO_MANY_EN = "Too many attempts from your address. Please wait a while and try again."
+
+
 def test_login_is_rate_limited(database_url):
-    limited = make_app(database_url, RATELIMIT_ENABLED=True, AUTH_RATE_LIMITED=True, AUTH_RATE_LIMIT="3 per minute")
+    client = _limited_app(database_url).test_client()
+    codes = [client.post("/login/", data=WRONG_FORM).status_code for _ in range(4)]
+    assert 429 not in codes[:3] and codes[3] == 429
+    assert TOO_MANY_TH in client.post("/login/", data=WRONG_FORM).get_data(as_text=True)
+
+
+def test_api_login_is_rate_limited_per_address(database_url):
+    limited = _limited_app(database_url)
     client = limited.test_client()
-    codes = [
-        client.post("/login/", data={"username": "a.officer", "password": "wrong-password-1"}).status_code
-        for _ in range(4)
-    ]
-    assert codes[:3] != [429, 429, 429] and codes[3] == 429
+    codes = [client.post("/api/v1/security/login", json=WRONG_API).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    response = client.post("/api/v1/security/login", json=WRONG_API)
+    assert response.status_code == 429 and response.get_json() == {"message": TOO_MANY_TH}
+    # English for a client that asks for it (FAB's ?_l_= or Accept-Language)
+    response = client.post("/api/v1/security/login?_l_=en", json=WRONG_API)
+    assert response.status_code == 429 and response.get_json() == {"message": TOO_MANY_EN}
+    response = client.post("/api/v1/security/login", json=WRONG_API, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert response.get_json() == {"message": TOO_MANY_EN}
+    # the right password waits too, and no token is handed out
+    response = client.post("/api/v1/security/login", json={**WRONG_API, "password": PASSWORD})
+    assert response.status_code == 429 and "access_token" not in response.get_json()
+    # the limit is per address: another client is not blocked
+    other = limited.test_client()
+    response = other.post("/api/v1/security/login", json={**WRONG_API, "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "10.20.30.40"})
+    assert response.status_code == 200 and response.get_json()["access_token"]
+
+
+def test_form_and_api_logins_share_one_counter(database_url):
+    client = _limited_app(database_url).test_client()
+    assert client.post("/login/", data=WRONG_FORM).status_code != 429
+    assert client.post("/login/", data=WRONG_FORM).status_code != 429
+    assert client.post("/api/v1/security/login", json=WRONG_API).status_code == 401
+    assert client.post("/api/v1/security/login", json=WRONG_API).status_code == 429
+    assert client.post("/login/", data=WRONG_FORM).status_code == 429
 
 
 def test_password_policy_on_new_users(app, client_for):
