@@ -42,6 +42,9 @@ class TenantSecurityManager(SecurityManager):
             "created_on": thai.format_datetime,
             "changed_on": thai.format_datetime,
         }
+        from app.security import labels
+
+        labels.apply(self)  # Thai labels for FAB's security screens, before FAB builds their forms
 
     def register_views(self):
         super().register_views()
