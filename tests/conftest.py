@@ -51,7 +51,8 @@ def app(database_url):
     application = make_app(database_url)
     with application.app_context():
         plan = apply_paths(
-            [os.path.join(ROOT, "seeds", "platform"), os.path.join(FIXTURES, "operator.yaml"),
+            [os.path.join(ROOT, "seeds", "platform"), os.path.join(FIXTURES, "roles_extra.yaml"),
+             os.path.join(FIXTURES, "operator.yaml"),
              os.path.join(FIXTURES, "service_template.yaml"),
              os.path.join(FIXTURES, "tenant_a.yaml"), os.path.join(FIXTURES, "tenant_b.yaml")]
         )
@@ -143,3 +144,33 @@ def select_options(html: str, name: str) -> set[str]:
     match = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
     assert match, f"no select named {name}"
     return set(re.findall(r'<option[^>]*value="([^"]*)"', match.group(1))) - {"", "__None"}
+
+
+def search_options(html: str) -> dict[str, dict[str, str]]:
+    """The search form's dropdowns of a FAB list page: {field: {option value: label}}. FAB embeds them as
+    JSON (HTML and Thai escaped) in the page's script, so a literal search of the page never finds them."""
+    import html as html_lib
+    import json
+
+    start = html.find("'#filter_form',")
+    assert start >= 0, "no search form on the page"
+    decoder = json.JSONDecoder()
+    text = html[start + len("'#filter_form',"):]
+    _labels, end = decoder.raw_decode(text.lstrip())
+    text = text.lstrip()[end:].lstrip().lstrip(",")
+    fields, _ = decoder.raw_decode(text.lstrip())
+    options = {}
+    for name, widget in fields.items():
+        options[name] = {
+            value: html_lib.unescape(label)
+            for value, label in re.findall(r'<option[^>]*value="([^"]*)"[^>]*>(.*?)</option>', widget, re.S)
+            if value not in ("", "__None")
+        }
+    return options
+
+
+def record_count(html: str) -> int:
+    """The record count FAB prints above a list (Thai label, or English when the user chose English)."""
+    match = re.search(r"(?:จำนวนรายการ|Record Count):</strong>\s*([\d,]+)", html)
+    assert match, "no record count on the page"
+    return int(match.group(1).replace(",", ""))

@@ -24,9 +24,11 @@ def test_list_count_and_q_filters(client_for, tenant_a, tenant_b):
     assert set(tenant_a.division_ids.values()) <= ids
     assert not ids & set(tenant_b.division_ids.values())
     assert body["count"] == len(ids)
+    # B's code finds none of B's rows (A may have made a division with the same code: only A's)
     q = prison.dumps({"filters": [{"col": "code", "opr": "eq", "value": "secret-b"}]})
     body = client.get(f"/api/v1/division/?q={q}").get_json()
-    assert body["count"] == 0 and body["result"] == []
+    found = {row["id"] for row in body["result"]}
+    assert tenant_b.division_ids["secret-b"] not in found and found <= ids and body["count"] == len(found)
     q = prison.dumps({"filters": [{"col": "name_th", "opr": "ct", "value": "ลับเฉพาะ"}]})
     body = client.get(f"/api/v1/division/?q={q}").get_json()
     assert [r["code"] for r in body["result"]] == ["secret-a"]
@@ -139,3 +141,64 @@ def test_token_clients_get_their_tenant_only(app, tenant_a, tenant_b):
     assert client.get(f"/api/v1/division/{tenant_b.division_ids['secret-b']}", headers=headers).status_code == 404
     bad = {"Authorization": "Bearer not-a-token"}
     assert client.get("/api/v1/division/", headers=bad).status_code in (401, 422)
+
+
+def _membership_rows(db_session, tenant_id):
+    with platform_scope():
+        db_session.expire_all()
+        return {
+            m.id: (m.user_id, m.division_id, m.role_template_id)
+            for m in db_session.scalars(select(Membership).where(Membership.tenant_id == tenant_id))
+        }
+
+
+def test_membership_list_shows_only_own_rows(client_for, db_session, tenant_a, tenant_b):
+    client = client_for("a.admin")
+    listed, rows, page = set(), [], 0
+    while True:  # every page
+        body = client.get(f"/api/v1/membership/?q=(page:{page},page_size:100)").get_json()
+        rows += body["result"]
+        listed |= {row["id"] for row in body["result"]}
+        if len(body["result"]) < 100:
+            break
+        page += 1
+    own = set(_membership_rows(db_session, tenant_a.id))
+    assert set(tenant_b.membership_ids) and not listed & set(tenant_b.membership_ids)
+    assert listed == own and body["count"] == len(own)
+    assert all(row["user"]["username"].startswith("a.") for row in rows)
+
+
+@pytest.mark.parametrize("col, key", [("division", "division_ids"), ("user", "user_ids")])
+def test_membership_q_filter_with_other_tenants_related_ids_finds_nothing(client_for, tenant_a, tenant_b, col, key):
+    client = client_for("a.admin")
+    for b_id in getattr(tenant_b, key).values():
+        for opr in ("rel_o_m", "eq"):
+            q = prison.dumps({"filters": [{"col": col, "opr": opr, "value": b_id}]})
+            response = client.get(f"/api/v1/membership/?q={q}")
+            if response.status_code == 400:  # an operator the column does not take
+                continue
+            body = response.get_json()
+            assert response.status_code == 200 and body["count"] == 0 and body["result"] == [], (col, opr, b_id)
+    # the filter itself works: A's own id finds A's rows
+    own = {"division": tenant_a.division_ids["finance"], "user": tenant_a.user_ids["a.officer"]}[col]
+    q = prison.dumps({"filters": [{"col": col, "opr": "rel_o_m", "value": own}]})
+    body = client.get(f"/api/v1/membership/?q={q}").get_json()
+    assert body["count"] >= 1 and all(r[col]["id"] == own for r in body["result"])
+    assert body["count"] < client.get("/api/v1/membership/").get_json()["count"]  # not ignored
+
+
+def test_membership_put_with_unknown_related_ids_changes_nothing(client_for, db_session, tenant_a):
+    client = client_for("a.admin")
+    pk = next(pk for pk, (user, _d, _r) in _membership_rows(db_session, tenant_a.id).items()
+              if user == tenant_a.user_ids["a.officer"])
+    before = _membership_rows(db_session, tenant_a.id)
+    counts = [_count(db_session, model) for model in (Membership, Division, RoleTemplate, GrantLog)]
+    for payload in ({"division": 987654}, {"user": 987654}, {"role": 987654},
+                    {"division": tenant_a.division_ids["office"], "role": 987654}):
+        response = client.put(f"/api/v1/membership/{pk}", json=payload)
+        assert response.status_code == 422, (payload, response.status_code, response.get_data(as_text=True))
+        assert response.get_json()["message"]
+    assert _membership_rows(db_session, tenant_a.id) == before
+    assert [_count(db_session, model) for model in (Membership, Division, RoleTemplate, GrantLog)] == counts
+    with platform_scope():
+        assert db_session.get(Division, 987654) is None and db_session.get(RoleTemplate, 987654) is None

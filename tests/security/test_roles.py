@@ -129,3 +129,72 @@ def test_fab_security_screens_are_for_operators_only(client_for):
     operator = client_for("ops")
     for url in ("/users/list/", "/roles/list/", "/tenants/list/", "/tenant-switch-log/list/"):
         assert operator.get(url).status_code == 200, url
+
+
+def _snapshot(db_session, tenant_id):
+    with platform_scope():
+        db_session.expire_all()
+        return {
+            m.id: (m.user_id, m.division_id, m.role_template_id)
+            for m in db_session.scalars(select(Membership).where(Membership.tenant_id == tenant_id))
+        }
+
+
+def _officer_membership(db_session, tenant_a):
+    with platform_scope():
+        return db_session.scalar(
+            select(Membership.id).where(Membership.user_id == tenant_a.user_ids["a.officer"],
+                                        Membership.role_template_id == _template_id(db_session, "officer"))
+        )
+
+
+def test_role_manager_cannot_upgrade_a_membership_via_put(client_for, db_session, tenant_a):
+    client = client_for("a.manager")
+    pk = _officer_membership(db_session, tenant_a)
+    before, logs = _snapshot(db_session, tenant_a.id), _log_count(db_session)
+    for role in ("permanent_secretary", "mayor", "tenant_admin", "platform_operator"):
+        response = client.put(f"/api/v1/membership/{pk}", json={"role": _template_id(db_session, role)})
+        assert response.status_code == 422, (role, response.status_code, response.get_data(as_text=True))
+        assert response.get_json()["message"]
+    assert _snapshot(db_session, tenant_a.id) == before
+    assert _log_count(db_session) == logs
+    assert _memberships(db_session, "a.officer") == ["officer"]
+    # FAB's roles did not follow either: the officer still cannot list users
+    assert client_for("a.officer").get("/org-users/list/").status_code in (302, 403)
+
+
+def test_role_not_marked_grantable_cannot_be_granted(client_for, db_session, tenant_a):
+    auditor = _template_id(db_session, "internal_auditor")
+    with platform_scope():
+        template = db_session.get(RoleTemplate, auditor)
+        manager_level = db_session.scalar(select(RoleTemplate.level).where(RoleTemplate.code == "role_manager"))
+        assert not template.grantable and not template.platform and template.level < manager_level
+    pk = _officer_membership(db_session, tenant_a)
+    before, logs = _snapshot(db_session, tenant_a.id), _log_count(db_session)
+    target = {"user": tenant_a.user_ids["a.officer"], "division": tenant_a.division_ids["office"], "role": auditor}
+    for username in ("a.manager", "a.admin"):
+        client = client_for(username)
+        assert str(auditor) not in select_options(client.get("/memberships/add").get_data(as_text=True), "role")
+        response = client.post("/api/v1/membership/", json=target)
+        assert response.status_code == 422
+        assert response.get_json()["message"] == "ผู้จัดการสิทธิ์ไม่สามารถมอบบทบาท ผู้ตรวจสอบภายใน ได้"
+        assert client.put(f"/api/v1/membership/{pk}", json={"role": auditor}).status_code == 422
+        response = client.post("/memberships/add", data=target)
+        assert response.status_code == 200  # the form again, refused
+    assert _snapshot(db_session, tenant_a.id) == before
+    assert _log_count(db_session) == logs
+
+
+def test_role_manager_cannot_grant_a_platform_role(client_for, db_session, tenant_a):
+    client = client_for("a.manager")
+    platform = _template_id(db_session, "platform_operator")
+    before, logs = _snapshot(db_session, tenant_a.id), _log_count(db_session)
+    target = {"user": tenant_a.user_ids["a.officer"], "division": tenant_a.division_ids["office"], "role": platform}
+    assert str(platform) not in select_options(client.get("/memberships/add").get_data(as_text=True), "role")
+    response = client.post("/api/v1/membership/", json=target)
+    assert response.status_code == 422
+    assert response.get_json()["message"] == "ไม่สามารถมอบบทบาทระดับแพลตฟอร์มภายในองค์กรได้"
+    assert client.post("/memberships/add", data=target).status_code == 200
+    assert _snapshot(db_session, tenant_a.id) == before
+    assert _log_count(db_session) == logs
+    assert "platform_operator" not in _memberships(db_session, "a.officer")

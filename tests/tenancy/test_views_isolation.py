@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from app.security.models import GrantLog, Membership
 from app.tenancy.context import platform_scope
 from app.tenancy.models import Division
-from tests.conftest import ids_in_links, select_options
+from tests.conftest import ids_in_links, record_count, search_options, select_options
 
 
 class _Snapshot:
@@ -28,15 +28,16 @@ def _count(db_session, model, **where):
         return db_session.scalar(stmt)
 
 
-def test_list_and_count_show_only_own_rows(client_for, tenant_a, tenant_b):
-    html = client_for("a.admin").get("/divisions/list/").get_data(as_text=True)
-    assert set(tenant_a.division_ids.values()) <= ids_in_links(html, "/divisions")
-    assert not ids_in_links(html, "/divisions") & set(tenant_b.division_ids.values())
+def test_list_and_count_show_only_own_rows(client_for, db_session, tenant_a, tenant_b):
+    html = client_for("a.admin").get("/divisions/list/?psize_DivisionView=100").get_data(as_text=True)
+    own, other = _count(db_session, Division, tenant_id=tenant_a.id), _count(db_session, Division, tenant_id=tenant_b.id)
+    assert other > 0  # B has rows that a leak would add
+    listed = ids_in_links(html, "/divisions")
+    assert set(tenant_a.division_ids.values()) <= listed
+    assert not listed & set(tenant_b.division_ids.values())
     assert "กองลับเฉพาะบี" not in html and "กองลับเฉพาะเอ" in html
-    # FAB prints the record count
-    assert f"Record Count:</strong> {len(tenant_a.division_ids)}" in html.replace("\n", "") or str(
-        len(tenant_a.division_ids)
-    ) in html
+    # FAB's record count is the exact number of A's rows, not A's and B's
+    assert record_count(html) == own, (record_count(html), own, other)
 
 
 def test_search_by_code_never_reaches_other_tenant(client_for, tenant_b):
@@ -155,9 +156,34 @@ def test_membership_dropdowns_list_only_own_rows(client_for, tenant_a, tenant_b)
     assert "กองลับเฉพาะบี" not in html and "b.officer" not in html
 
 
-def test_search_dropdowns_list_only_own_rows(client_for, tenant_b):
+def test_list_filter_with_other_tenants_related_id_lists_nothing(client_for, db_session, tenant_a, tenant_b):
+    client = client_for("a.admin")
+    for b_id in tenant_b.division_ids.values():
+        html = client.get(f"/memberships/list/?_flt_0_division={b_id}").get_data(as_text=True)
+        assert not ids_in_links(html, "/memberships"), b_id
+    for b_id in tenant_b.user_ids.values():
+        html = client.get(f"/memberships/list/?_flt_0_user={b_id}").get_data(as_text=True)
+        assert not ids_in_links(html, "/memberships"), b_id
+    # the filter itself works: A's own สำนักปลัด lists exactly A's memberships there
+    html = client.get(
+        f"/memberships/list/?_flt_0_division={tenant_a.division_ids['office']}&psize_MembershipView=100"
+    ).get_data(as_text=True)
+    with platform_scope():
+        office = set(db_session.scalars(select(Membership.id).where(
+            Membership.division_id == tenant_a.division_ids["office"])))
+    assert 0 < len(office) < 100 and ids_in_links(html, "/memberships") == office
+
+
+def test_search_dropdowns_list_only_own_rows(client_for, tenant_a, tenant_b):
     html = client_for("a.admin").get("/memberships/list/").get_data(as_text=True)
-    assert "กองลับเฉพาะบี" not in html and "b.officer" not in html
+    options = search_options(html)
+    users, divisions = set(options["user"]), set(options["division"])
+    assert {str(i) for i in tenant_a.user_ids.values()} <= users
+    assert not users & {str(i) for i in tenant_b.user_ids.values()}
+    assert {str(i) for i in tenant_a.division_ids.values()} <= divisions
+    assert not divisions & {str(i) for i in tenant_b.division_ids.values()}
+    labels = set(options["division"].values())
+    assert "กองลับเฉพาะเอ" in labels and "กองลับเฉพาะบี" not in labels
 
 
 def test_membership_post_with_other_tenants_ids_writes_nothing(client_for, db_session, tenant_a, tenant_b):
