@@ -176,6 +176,23 @@ def reset_password(actor: User, user: User) -> str:
     return password
 
 
+def login_identifier_taken(column: str, value: str, except_user_id: Optional[int] = None) -> bool:
+    """Usernames and e-mail addresses are unique on the whole platform: one login form serves every
+    organisation. The answer is only yes or no: never whose it is, nor which organisation's."""
+    from sqlalchemy import func
+
+    from app.tenancy.context import platform_scope
+
+    value = (value or "").strip()
+    if not value:
+        return False
+    with platform_scope():
+        stmt = select(User.id).where(func.lower(getattr(User, column)) == value.lower())
+        if except_user_id is not None:
+            stmt = stmt.where(User.id != except_user_id)
+        return db.session.scalar(stmt.limit(1)) is not None
+
+
 def role_names(roles) -> str:
     """FAB roles shown by their template's name in the user's language (one query per request)."""
     from flask import g

@@ -8,9 +8,12 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.validators import Unique
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
+from wtforms import ValidationError
+from wtforms.fields.core import UnboundField
 
 from app.security import services
 from app.security.models import GrantLog, Membership
@@ -51,6 +54,18 @@ class MembershipView(TenantModelView):
         services.prepare_revoke(g.user, item)
 
 
+class PlatformWideUnique:
+    """A username or e-mail address may not be in use anywhere on the platform. The refusal says only
+    "taken", the same for a user of this organisation as for one of another (whose, is never shown)."""
+
+    def __init__(self, column: str, message):
+        self.column, self.message = column, message
+
+    def __call__(self, form, field) -> None:
+        if services.login_identifier_taken(self.column, field.data, getattr(form, "_id", None)):
+            raise ValidationError(str(self.message))
+
+
 class TenantUserView(TenantModelView):
     """Users of the current organisation. Roles come only from memberships, never edited directly."""
 
@@ -87,6 +102,25 @@ class TenantUserView(TenantModelView):
         "conf_password": _l("Confirm Password"),
     }
     add_form_extra_fields = UserDBModelView.add_form_extra_fields
+    validators_columns = {
+        "username": [PlatformWideUnique("username", _l(
+            "This username is already in use. Usernames are unique across the whole platform; "
+            "please choose another."))],
+        "email": [PlatformWideUnique("email", _l(
+            "This e-mail address is already in use. E-mail addresses are unique across the whole "
+            "platform; please use another."))],
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # FAB's Unique looks only inside this organisation (the wall filters it) and answers differently
+        # for a name taken here and one taken elsewhere: PlatformWideUnique alone decides.
+        for form in (self.add_form, self.edit_form):
+            for name in ("username", "email"):
+                field = getattr(form, name, None)
+                if isinstance(field, UnboundField):
+                    validators = field.kwargs.get("validators") or []
+                    field.kwargs["validators"] = [v for v in validators if not isinstance(v, Unique)]
 
     def pre_add(self, item: User) -> None:
         item.password = generate_password_hash(
