@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.seeds.apply import apply_paths
+from app.seeds.loader import load, passwords_given
 
 seed_cli = AppGroup("seed", help="Configuration seeds (YAML): tenant types, roles, organisations.")
 
@@ -22,8 +23,21 @@ seed_cli = AppGroup("seed", help="Configuration seeds (YAML): tenant types, role
 def apply_command(paths: tuple[str, ...], dry_run: bool, lang: str | None) -> None:
     """Apply seed files or folders. Idempotent; one transaction; nothing is written on any error."""
     with force_locale(lang or current_app.config.get("BABEL_DEFAULT_LOCALE", "th")):
+        _warn_passwords(list(paths))
         code = _report(apply_paths(list(paths), dry_run=dry_run), dry_run)
     sys.exit(code)
+
+
+def _warn_passwords(paths: list[str]) -> None:
+    """A password written in a seed file is known to everyone who can read the file: say so, every time."""
+    for seed in load(paths).files:
+        users = passwords_given(seed)
+        if users:
+            click.echo(_(
+                "warning: %(file)s gives the passwords of %(users)s. Passwords in a seed file are for demo "
+                "only: anyone who can read the file can log in as these users. For a real organisation leave "
+                "them out; each is then generated and shown once.", file=seed.path, users=", ".join(users),
+            ), err=True)
 
 
 def _report(plan, dry_run: bool) -> int:

@@ -107,3 +107,10 @@ def load(paths: list[str]) -> LoadResult:
         result.files.append(SeedFile(path, kind, data))
     result.files.sort(key=lambda f: KIND_ORDER.index(f.kind))
     return result
+
+
+def passwords_given(seed: SeedFile) -> list[str]:
+    """Users whose password is written in the file: fine for a demo, never for a real organisation."""
+    if seed.kind not in ("tenant", "operators"):
+        return []
+    return [user["username"] for user in seed.data.get("users") or [] if user.get("password")]

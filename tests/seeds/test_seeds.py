@@ -241,3 +241,23 @@ def test_invalid_service_and_fee_seeds_are_refused_whole(app, tmp_path, case):
     code, output = run(app, PLATFORM, fixture, bad)
     assert code != 0 and expected in output, output
     assert snapshot(app) == before
+
+
+def test_passwords_in_a_seed_file_are_flagged_as_demo_only(app, tmp_path):
+    with_password = NEW_TENANT.replace("1000077", "1000079").replace("trial", "trial3").replace(
+        "        email: admin@trial3.test\n", "        email: admin@trial3.test\n        password: demopass2569\n")
+    assert "password: demopass2569" in with_password
+    path = write(tmp_path, "trial3.yaml", with_password)
+    for args in ((path, "--dry-run"), (PLATFORM, path)):
+        result = app.test_cli_runner().invoke(args=["seed", "apply", *args, "--lang", "en"])
+        assert result.exit_code == 0, result.output
+        assert f"warning: {path} gives the passwords of trial3.admin." in result.stderr
+        assert "for demo only" in result.stderr and "demopass2569" not in result.output
+    # in Thai by default
+    result = app.test_cli_runner().invoke(args=["seed", "apply", PLATFORM, path])
+    assert "ใช้สำหรับการสาธิตเท่านั้น" in result.stderr and "trial3.admin" in result.stderr
+    # a file without passwords gets no warning (the generated one is shown once instead)
+    plain = write(tmp_path, "trial4.yaml", NEW_TENANT.replace("1000077", "1000080").replace("trial", "trial4"))
+    result = app.test_cli_runner().invoke(args=["seed", "apply", PLATFORM, plain, "--lang", "en"])
+    assert result.exit_code == 0 and "warning" not in result.output
+    assert "New password for trial4.admin:" in result.output
