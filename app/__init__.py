@@ -72,6 +72,9 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
     from app.portal import views as portal
 
     portal.init_app(app)  # after the tenant resolution: the portal's own scope comes second
+    from app.billing import views as billing
+
+    billing.init_app(app)
     from app.certificates.views import bp as verify_bp
 
     app.register_blueprint(verify_bp)
@@ -192,6 +195,10 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(MyNotificationsView, "My notifications", label=_l("My notifications"), icon="fa-bell",
                         category=services)
     appbuilder.add_view(NotificationView, "Outbox", label=_l("Outbox"), icon="fa-envelope", category=services)
+    from app.billing.views import PaymentView
+
+    appbuilder.add_view(PaymentView, "Payments received", label=_l("Payments received"), icon="fa-money",
+                        category=services)
     appbuilder.add_view(
         ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services
     )

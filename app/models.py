@@ -1,4 +1,5 @@
 """Imports every model so that the shared metadata (and Alembic) sees every table."""
+from app.billing.models import Payment  # noqa: F401
 from app.catalog.attachments import Attachment  # noqa: F401
 from app.catalog.models import (  # noqa: F401
     FeeSchedule,

@@ -118,10 +118,10 @@ def _register_tasks(celery: Celery, platform_base: type) -> None:
         return notify(forwarding_id, event, message_id)
 
     @celery.task(name="portal.send_tracking", shared=False)
-    def send_tracking(tenant_id: int, request_id: int, secret: str, link: str) -> bool:
+    def send_tracking(tenant_id: int, request_id: int, sealed: str, link: str) -> bool:
         from app.portal.mailing import send_tracking
 
-        return send_tracking(request_id, secret, link)
+        return send_tracking(request_id, sealed, link)  # sealed: encrypted, see portal.tracking.seal
 
     @celery.task(name="notifications.send", shared=False)
     def send_notifications(tenant_id: int, ids: list[int]) -> int:

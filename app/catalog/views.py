@@ -219,6 +219,7 @@ class ServiceRequestView(TenantModelView):
             seen = int(request.form.get("version", ""))
         except ValueError:
             seen = None
+        from app.billing.services import from_form as payment_fields
         from app.service_requests import forwarding
 
         try:
@@ -227,7 +228,7 @@ class ServiceRequestView(TenantModelView):
             target = forwarding.target_from_form(request.form) if chosen and chosen[0].effect == "forward" else None
             engine.take(item, action, g.user, note=request.form.get("note", ""),
                         staff_only=bool(request.form.get("staff_only")), seen_version=seen, forward_to=target,
-                        files=request.files.getlist("files"))
+                        files=request.files.getlist("files"), payment=payment_fields(request.form))
             db.session.commit()
         except UserError as exc:
             db.session.rollback()

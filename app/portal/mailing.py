@@ -8,11 +8,20 @@ from app.extensions import db
 from app.service_requests import mail, outbox
 
 
-def send_tracking(request_id: int, secret: str, link: str) -> bool:
+def send_tracking(request_id: int, sealed: str, link: str) -> bool:
+    """sealed: the tracking code as tracking.seal made it (the task queue never carries it in clear)."""
+    import logging
+
     from sqlalchemy import select
 
+    from app.portal.tracking import unseal
     from app.service_requests.models import Notification
 
+    secret = unseal(sealed)
+    if secret is None:
+        logging.getLogger(__name__).warning("tracking e-mail for request %s: the sealed code does not open "
+                                            "(too old, or another SECRET_KEY); not sent", request_id)
+        return False
     item = db.session.get(ServiceRequest, request_id)
     if item is None or not item.contact_email:
         return False

@@ -42,6 +42,17 @@ def reference(text: str) -> str:
     return cleaned
 
 
+def fee_code(lines, fallback: str) -> str:
+    """Ref2: the code of the fee being paid, i.e. the schedule's first rule that charges something (the main
+    fee, e.g. annual_fee -> ANNUALFEE), in the upper-case letters and digits banks accept; the service's code
+    when no rule has one."""
+    for line in lines or ():
+        code = getattr(line, "code", "") or ""
+        if getattr(line, "amount", 0) and re.search(r"[A-Za-z0-9]", code):
+            return reference(code)
+    return reference(fallback)
+
+
 def payload(biller_id: str, amount: Decimal, ref1: str, ref2: str | None = None) -> str:
     if not BILLER.match(biller_id or ""):
         raise QRError("the biller ID is 15 digits")

@@ -135,8 +135,8 @@ def _file(service_type, form, form_class, email, notice_version) -> ServiceReque
     if email:
         from app.tasks import after_commit
 
-        # the secret travels only in the task and the e-mail, never into the outbox's stored text
-        after_commit("portal.send_tracking", item.tenant_id, request_id=item.id, secret=secret,
+        # the secret travels sealed in the task and in clear only in the e-mail, never into stored text
+        after_commit("portal.send_tracking", item.tenant_id, request_id=item.id, sealed=tracking.seal(secret),
                      link=url_for("portal.track", _external=True))
         db.session.commit()
     return item
@@ -223,8 +223,11 @@ def status(pk: int):
     st = engine.state(item)
     deadline = engine.reopen_deadline(item)
     payment = _payment(item)
+    from app.billing.services import of_request as payments_of
+
     return render_template(
         "portal/status.html", item=item, rows=rows, files=files, state=engine.state_name(item), payment=payment,
+        paid=payments_of(item.id),
         final=st["final"], timeline=engine.timeline(item, staff=False), state_name=engine.state_name,
         can_rate=st["final"] and item.rating is None and item.channel == "portal",
         can_reopen=deadline is not None and utcnow() <= deadline, reopen_deadline=deadline,
@@ -241,10 +244,11 @@ def _payment(item: ServiceRequest):
     priced = services.quote(item.service_type, item.data)
     lines = priced[0].lines if priced else []
     biller = g.portal_tenant.promptpay_biller_id
-    text = None
+    text = ref2 = None
     if biller:
-        text = thaiqr.payload(biller, item.fee_total, str(item.id), item.service_type.code)
-    return {"lines": lines, "total": item.fee_total, "qr": text}
+        ref2 = thaiqr.fee_code(lines, item.service_type.code)
+        text = thaiqr.payload(biller, item.fee_total, str(item.id), ref2)
+    return {"lines": lines, "total": item.fee_total, "qr": text, "ref2": ref2}
 
 
 @bp.route("/track/<int:pk>/qr.png")

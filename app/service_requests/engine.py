@@ -15,7 +15,8 @@ from app.catalog.models import ServiceRequest
 from app.extensions import db
 from app.service_requests.models import ServiceRequestEvent
 from app.catalog import attachments
-from app.service_requests.workflow_spec import DEFAULT_WORKFLOW, FORWARD, ISSUE_CERTIFICATE, REQUEST_PAYMENT
+from app.service_requests.workflow_spec import (DEFAULT_WORKFLOW, FORWARD, ISSUE_CERTIFICATE, RECORD_PAYMENT,
+                                                REQUEST_PAYMENT)
 from app.tenancy.errors import UserError
 from app.tenancy.models import Division, localized, utcnow
 
@@ -115,7 +116,7 @@ def available(request: ServiceRequest, user: User) -> list[Action]:
 
 
 def take(request: ServiceRequest, action: str, user: User, *, note: str = "", staff_only: bool = False,
-         seen_version: Optional[int] = None, forward_to=None, files=()) -> ServiceRequestEvent:
+         seen_version: Optional[int] = None, forward_to=None, payment=None, files=()) -> ServiceRequestEvent:
     """Move the request along one transition. The caller commits.
 
     forward_to: a forwarding.Target, for a transition whose effect is forward. files: uploads attached to
@@ -149,6 +150,12 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     fee_total = request.fee_total
     if effect == REQUEST_PAYMENT:
         note, fee_total = _priced_note(request, note)
+    checked_payment = None
+    if effect == RECORD_PAYMENT:  # payment: the typed fields (billing.services.from_form)
+        from app.billing import services as billing
+
+        checked_payment = billing.check(request, payment)
+        note = f"{billing.note(checked_payment)} {note.strip()}".strip()
     uploads = _checked_files(files)
     delegation = None if _holds(user, request, transition) else _delegation_for(user, request, transition)
     holder = _holder(request, transition["to"])
@@ -186,6 +193,8 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         attachment.request_id, attachment.event_id = request.id, event.id
     if effect == FORWARD:
         forwarding.open_forwarding(request, event, forward_to, user)
+    if checked_payment is not None:
+        billing.record(request, event, user, checked_payment)
     if effect == ISSUE_CERTIFICATE:
         from app.certificates.issue import issue
 

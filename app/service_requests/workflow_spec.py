@@ -15,8 +15,10 @@ HOLDER = validate.Regexp(r"^(@responsible|[a-z][a-z0-9_-]{0,31})$",
 
 FORWARD = "forward"
 REQUEST_PAYMENT = "request_payment"
+# the step that takes the fee writes a payment (amount, receipt number) in app/billing
+RECORD_PAYMENT = "record_payment"
 ISSUE_CERTIFICATE = "issue_certificate"
-EFFECTS = (FORWARD, REQUEST_PAYMENT, ISSUE_CERTIFICATE)
+EFFECTS = (FORWARD, REQUEST_PAYMENT, RECORD_PAYMENT, ISSUE_CERTIFICATE)
 
 
 class CertificateSpec(Strict):

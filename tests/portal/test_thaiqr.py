@@ -40,6 +40,22 @@ def test_the_payload_follows_emvco():
         thaiqr.parse(text[:-1] + ("0" if text[-1] != "0" else "1"))
 
 
+def test_ref2_is_the_fee_code_within_the_banks_limits():
+    from app.catalog.fees import Line
+
+    def line(code, amount):
+        return Line(code=code, label_th="x", label_en="", amount=Decimal(amount), period="once", detail="")
+
+    # the first rule that charges something names the fee; upper-case letters and digits only, at most 20
+    assert thaiqr.fee_code([line("waived", "0"), line("annual_fee", "300")], "food_premises") == "ANNUALFEE"
+    assert thaiqr.fee_code([line("a" * 30 + "_1", "10")], "x") == "A" * 20
+    assert thaiqr.fee_code([line("ค่าธรรมเนียม", "10")], "food_premises_notification") == "FOODPREMISESNOTIFICA"
+    assert thaiqr.fee_code([], "permit") == "PERMIT"
+    text = thaiqr.payload(BILLER, Decimal("300"), "42", thaiqr.fee_code([line("annual_fee", "300")], "x"))
+    assert thaiqr.parse(text)["30"]["03"] == "ANNUALFEE"
+    assert all(thaiqr.REF.match(v) for k, v in thaiqr.parse(text)["30"].items() if k in ("02", "03"))
+
+
 @pytest.mark.parametrize("biller, amount, ref1", [("12345", "10", "1"), (BILLER, "0", "1"), (BILLER, "10", "---"),
                                                   ("09940001655010A", "10", "1")])
 def test_bad_values_are_refused(biller, amount, ref1):

@@ -63,7 +63,8 @@ def test_the_portal_shows_the_fee_and_qr_while_it_waits_for_payment(app, client_
         decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))[0].text
         tags = thaiqr.parse(decoded)
         assert tags["54"] == "120.00" and tags["30"]["01"] == BILLER and tags["30"]["02"] == str(pk)
-        assert tags["30"]["03"] == "TESTPERMIT"
+        assert tags["30"]["03"] == "PERMITFEE"  # Ref2: the fee's code (the schedule's rule permit_fee)
+        assert "PERMITFEE" in page
         # someone without the code, or B's portal, gets no QR
         assert app.test_client().get(f"/t/{A}/track/{pk}/qr.png").status_code == 302
         assert citizen.get(f"/t/1000002/track/{pk}/qr.png").status_code == 302
