@@ -31,6 +31,7 @@ def valid_form(consent: str, **changes) -> dict:
         "premises_location": "18.7883, 98.9853", "premises_type": "food_sale", "food_kinds": ["cooked", "drinks"],
         "area": "40", "staff_count": "3", "seats": "20", "opening_hours": "07.00-15.00 น.",
         "food_safety_training": "yes", "start_date": "01/12/2569",
+        "filing_kind": "new",  # (a field of later versions of the template; ignored where it is not)
         "doc_id_card_copy": (io.BytesIO(PDF), "id-card.pdf"),
         "doc_house_registration_copy": (io.BytesIO(PDF), "house.pdf"),
         "consent": consent, "contact_email": "",
