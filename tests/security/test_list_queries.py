@@ -13,11 +13,15 @@ from app.tenancy.models import Division
 
 
 def _ensure_users(app, tenant_id, n):
-    """n users in the tenant, each an officer of กองคลัง (so each row has roles and a membership)."""
+    """n users in the tenant, each an officer (so each row has roles and a membership) of a กอง of their
+    own that no matter ever reaches: other tests' notices to กอง members stay as they were."""
     with app.app_context(), tenant_scope(tenant_id):
         have = db.session.scalar(select(func.count()).select_from(User).where(User.username.like("a.bulk%")))
         password = generate_password_hash("bulkpass2569", method="pbkdf2:sha256:1000")
-        division = db.session.scalar(select(Division).where(Division.code == "finance"))
+        division = db.session.scalar(select(Division).where(Division.code == "bulk"))
+        if division is None:
+            division = Division(code="bulk", name_th="กองทดสอบจำนวนมาก", name_en="Bulk test division")
+            db.session.add(division)
         officer = db.session.scalar(select(RoleTemplate).where(RoleTemplate.code == "officer"))
         for i in range(have, n):
             user = User(
