@@ -170,7 +170,14 @@ def test_the_payments_list_and_csv_see_only_the_organisation(app, client_for, te
     assert a_payment.id in ids_in_links(listed, "/payments")
     listed = a_officer.get(f"/payments/list/?_flt_0_paid_on={today}").get_data(as_text=True)
     assert a_payment.id not in ids_in_links(listed, "/payments")
+    # payments are never edited or deleted from the screen, least of all another organisation's
+    for url in (f"/payments/edit/{b_payment.id}", f"/payments/delete/{b_payment.id}", f"/payments/add"):
+        assert a_officer.post(url, data={"amount": "1"}).status_code in (403, 404, 405)
+    assert b_officer.post(f"/payments/delete/{b_payment.id}").status_code in (403, 404, 405)
+    assert [p.amount for p in _payments(app, receipt_no="LIST-B")] == [Decimal("150.00")]
     # no payments screen for someone without the permission, no way in without logging in
+    assert client_for("a.manager").get("/payments/list/").status_code == 403
+    assert client_for("a.manager").get(f"/payments/export.csv?from={day}").status_code == 403
     assert app.test_client().get("/payments/list/").status_code in (302, 401)
 
 
