@@ -1,10 +1,14 @@
-"""A person's view: log in with Debian's chromium, open the main screens, find no English words from
-Flask-AppBuilder's catalogue, and keep screenshots under test-output/browser/."""
+"""A person's view: log in with Debian's chromium, open the main screens, find no English words from the
+catalogue (Flask-AppBuilder's, WTForms' and ours), and keep screenshots under test-output/browser/.
+
+Two sets of people: the test fixtures' users, and the demo users of the real seed files (seeds/platform,
+seeds/services, seeds/tenants, seeds/demo applied to a database of their own, as `make seed` does)."""
 import importlib.util
 import os
 import re
 import shutil
 import threading
+import uuid
 
 import pytest
 from werkzeug.serving import make_server
@@ -13,33 +17,134 @@ from tests.conftest import PASSWORD, ROOT, make_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = os.path.join(ROOT, "test-output", "browser")
+DEMO_SEEDS = ["seeds/platform", "seeds/services", "seeds/tenants", "seeds/demo"]  # the Makefile's order
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM),
     reason="Debian's chromium is not installed (make test installs it when run as root)",
 )
 
+# English words a Thai page may show: abbreviations Thai clerks write in Latin letters
+NOT_ENGLISH_UI = {"PDF", "QR", "URL", "API", "ID", "IP", "MAC", "UUID", "CSRF", "YAML", "OPDC"}
 
-def _fab_phrases() -> set[str]:
+
+def _ui_phrases() -> set[str]:
+    """Every English interface phrase of the catalogue: FAB's, WTForms' and ours, the short ones ("Add", "No",
+    "Edit") included; placeholders (%(name)s) and phrases without letters left out."""
     spec = importlib.util.spec_from_file_location("extract", os.path.join(ROOT, "translations", "extract.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     phrases = set()
-    for message, origin in module.messages():
-        text = message if isinstance(message, str) else message[0]
-        if origin == "flask_appbuilder" and "%" not in text and len(text) >= 4:
-            phrases.add(text.strip())
+    for message, _origin in module.messages():
+        for text in ([message] if isinstance(message, str) else message):
+            text = (text or "").strip()
+            if "%" not in text and re.search(r"[A-Za-z]{2}", text) and text not in NOT_ENGLISH_UI:
+                phrases.add(text)
     return phrases
+
+
+def _english_data() -> list[str]:
+    """English names the seed and fixture files give (name_en, title_en...): data a list may show in Thai
+    too, not interface words."""
+    import glob
+
+    import yaml
+
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str) and str(key).endswith("_en") and value.strip():
+                    found.add(value.strip())
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for path in glob.glob(os.path.join(ROOT, "seeds", "**", "*.yaml"), recursive=True) + glob.glob(
+            os.path.join(ROOT, "tests", "fixtures", "*.yaml")):
+        with open(path, encoding="utf-8") as fh:
+            for document in yaml.safe_load_all(fh):
+                walk(document)
+    return sorted(found, key=len, reverse=True)
+
+
+ENGLISH_DATA = _english_data()
+
+
+class _Matcher:
+    """Whole-word search for many phrases at once ("No" in "Note" is not a hit): only the phrases whose first
+    word occurs in the text are tried, so a page costs milliseconds, not a 2,000-way regex at every letter."""
+
+    def __init__(self, phrases: set[str]):
+        self.by_first_word: dict[str, list[re.Pattern]] = {}
+        for phrase in phrases:
+            first = re.search(r"[A-Za-z][A-Za-z'’-]*", phrase).group(0)
+            pattern = re.compile(rf"(?<![\w.]){re.escape(phrase)}(?!\w)")
+            self.by_first_word.setdefault(first, []).append((phrase, pattern))
+
+    def findall(self, text: str) -> list[str]:
+        words = set(re.findall(r"[A-Za-z][A-Za-z'’-]*", text))
+        return [phrase for word in words for phrase, pattern in self.by_first_word.get(word, ())
+                if pattern.search(text)]
+
+
+@pytest.fixture(scope="module")
+def english():
+    return _Matcher(_ui_phrases())
+
+
+def _serve(application):
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
 
 
 @pytest.fixture(scope="module")
 def live_server(app, database_url):
     # a real start-up with CSRF on, as a person meets it
-    live = make_app(database_url, WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, live, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = _serve(make_app(database_url, WTF_CSRF_ENABLED=True))
     yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _second_database(database_url: str, tmp_path_factory) -> str:
+    if database_url.startswith("sqlite"):
+        return "sqlite:///" + str(tmp_path_factory.mktemp("demo") / "demo.db")
+    from sqlalchemy import create_engine, text
+
+    name = f"demo_{uuid.uuid4().hex[:8]}"  # a second database on the same (throwaway) server
+    with create_engine(database_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    return database_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="module")
+def demo_server(database_url, tmp_path_factory):
+    """The real seed files on a database of their own, served with CSRF on; yields (url, [(user, password)])."""
+    from flask_migrate import upgrade
+
+    from app.seeds.apply import apply_paths
+    from app.seeds.loader import load
+
+    url = _second_database(database_url, tmp_path_factory)
+    with make_app(url).app_context():
+        upgrade(directory=os.path.join(ROOT, "app", "migrations"))
+    seeded = make_app(url)  # now that the tables exist, FAB registers its permissions
+    paths = [os.path.join(ROOT, p) for p in DEMO_SEEDS]
+    with seeded.app_context():
+        plan = apply_paths(paths)
+        assert not plan.errors, [str(e) for e in plan.errors]
+        loaded = load(paths)
+    # the organisations' people first, so that each screen is checked inside an organisation; operators last
+    users = [(u["username"], u["password"]) for kind in ("tenant", "operators") for seed in loaded.files
+             if seed.kind == kind for u in seed.data["users"] if u.get("password")]
+    assert len(users) >= 5, users
+    seeded.config["WTF_CSRF_ENABLED"] = True  # read per request and per form: served as a person meets it
+    server = _serve(seeded)
+    yield f"http://127.0.0.1:{server.server_port}", users
     server.shutdown()
 
 
@@ -57,61 +162,163 @@ def browser():
         browser.close()
 
 
-def _log_in(page, base, username):
+def _log_in(page, base, username, password=PASSWORD):
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("[type=submit]")
     page.wait_for_load_state()
     assert "/login" not in page.url, f"{username} could not log in"
 
 
-def _english_left(text: str, phrases: set[str]) -> list[str]:
-    return sorted(p for p in phrases if re.search(rf"(?<![\w.]){re.escape(p)}(?![\w.])", text))
+def _page_text(page) -> str:
+    """What a person reads: the visible text, plus the menus, options, tooltips and hints that show on a
+    click or a hover (never the HTML's attribute names or classes)."""
+    return page.inner_text("body") + "\n" + "\n".join(page.eval_on_selector_all(
+        ".dropdown-menu a, option, [title], [placeholder], input[type=submit], button",
+        "els => els.map(e => [e.textContent, e.title, e.placeholder, e.type === 'submit' ? e.value : '']"
+        ".filter(Boolean).join(' | '))",
+    ))
 
 
+def _english_left(text: str, english: _Matcher) -> list[str]:
+    for value in ENGLISH_DATA:
+        text = text.replace(value, " ")
+    return sorted(set(english.findall(text)))
+
+
+# The demo run (test_every_demo_user_sees_a_thai_interface) opens every menu screen of every demo user; the
+# fixture users open the forms and the screens off the menus, with the fixtures' data.
 SCREENS = {
-    "a.admin": ["/", "/divisions/list/", "/divisions/add", "/org-users/list/", "/org-users/add",
-                "/memberships/list/", "/memberships/add", "/grant-log/list/", "/organisation/list/",
-                "/users/userinfo/", "/resetmypassword/form", "/services/", "/service-requests/list/",
-                "/service-types/list/", "/service-admin/new", "/fee-schedules/list/"],
-    "a.manager": ["/", "/org-users/list/", "/memberships/list/", "/memberships/add", "/grant-log/list/"],
-    "a.mayor": ["/", "/divisions/list/", "/org-users/list/", "/memberships/list/", "/grant-log/list/",
-                "/inbox/", "/inbox/approvals"],
-    "a.officer": ["/", "/divisions/list/", "/users/userinfo/", "/services/", "/service-requests/list/",
-                  "/forwardings/", "/notifications/"],
-    "ops": ["/", "/tenants/list/", "/tenants/add", "/users/list/", "/roles/list/", "/tenant-switch-log/list/"],
+    "a.admin": ["/", "/divisions/add", "/org-users/add", "/memberships/add", "/users/userinfo/",
+                "/resetmypassword/form", "/service-requests/list/", "/service-admin/new", "/fee-schedules/list/"],
+    "a.officer": ["/", "/service-requests/list/", "/forwardings/", "/notifications/"],
+    "ops": ["/", "/tenants/add", "/users/add", "/roles/list/", "/groups/list/", "/groups/add",
+            "/userstatschartview/chart/"],
 }
-# screens whose data are FAB's technical permission and view names (identifiers, not interface words)
-DATA_IS_IDENTIFIERS = {"/roles/list/"}
+# screens whose data are FAB's technical permission and view names (identifiers, not interface words): only
+# their headers, labels and menus are checked
+DATA_IS_IDENTIFIERS = {"/roles/list/", "/permissions/list/", "/viewmenus/list/", "/permissionviews/list/"}
+LABELS_ONLY = "th, label, .dropdown-menu a, .navbar a, h1, h2, h3, h4, .panel-title, button, option"
+
+
+def _check_screen(page, base, path, name, english) -> list[str]:
+    response = page.goto(base + path)
+    assert response.status == 200, (path, response.status)
+    page.screenshot(path=os.path.join(OUTPUT, f"{name}.png"), full_page=True)
+    if path in DATA_IS_IDENTIFIERS:
+        text = "\n".join(page.eval_on_selector_all(LABELS_ONLY, "els => els.map(e => e.textContent)"))
+    else:
+        text = _page_text(page)
+    return _english_left(text, english)
 
 
 @pytest.mark.parametrize("username", sorted(SCREENS))
-def test_main_screens_are_thai(live_server, browser, username, tenant_a):
+def test_main_screens_are_thai(live_server, browser, english, username, tenant_a):
     os.makedirs(OUTPUT, exist_ok=True)
-    phrases = _fab_phrases()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
     page = context.new_page()
     page.goto(f"{live_server}/login/")
     page.screenshot(path=os.path.join(OUTPUT, "login.png"), full_page=True)
-    assert not _english_left(page.inner_text("body"), phrases)
+    assert not _english_left(_page_text(page), english)
     _log_in(page, live_server, username)
     problems = {}
     for path in SCREENS[username]:
-        response = page.goto(live_server + path)
-        assert response.status == 200, (path, response.status)
-        name = f"{username}{path.replace('/', '_')}".strip("_")
-        page.screenshot(path=os.path.join(OUTPUT, f"{name}.png"), full_page=True)
-        # the visible text plus the labels of buttons and the search/filter menus
-        text = page.inner_text("body") + " " + " ".join(
-            page.eval_on_selector_all("[title], option, input[type=submit]",
-                                      "els => els.map(e => e.title || e.textContent || e.value)")
-        )
-        left = _english_left(text, phrases) if path not in DATA_IS_IDENTIFIERS else []
+        left = _check_screen(page, live_server, path, f"{username}{path.replace('/', '_')}".strip("_"), english)
         if left:
             problems[path] = left
     context.close()
     assert not problems, problems
+
+
+def _menu_paths(page) -> list[str]:
+    """The screens the menu offers this user (language, logout and the API's pages aside)."""
+    hrefs = page.eval_on_selector_all(".navbar a[href]", "els => els.map(e => e.getAttribute('href'))")
+    skip = ("/lang/", "/logout", "/swagger", "/api/")
+    return sorted({h.split("?")[0] for h in hrefs if h.startswith("/") and not h.startswith(skip)})
+
+
+def test_every_demo_user_sees_a_thai_interface(demo_server, browser, english):
+    """Every demo user of the real seed files logs in; every screen of the menus they get is Thai (each
+    screen checked once, by the first user who has it)."""
+    base, users = demo_server
+    os.makedirs(OUTPUT, exist_ok=True)
+    seen, problems = set(), {}
+    for username, password in users:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+        page = context.new_page()
+        _log_in(page, base, username, password)
+        left = _english_left(_page_text(page), english)
+        if left:
+            problems[(username, "/")] = left
+        page.screenshot(path=os.path.join(OUTPUT, f"demo-{username}.png"), full_page=True)
+        for path in _menu_paths(page):
+            if path in seen or path == "/":
+                continue
+            seen.add(path)
+            left = _check_screen(page, base, path, f"demo-{username}{path.replace('/', '_')}".rstrip("_"), english)
+            if left:
+                problems[(username, path)] = left
+        context.close()
+    assert len(seen) >= 10, seen
+    assert {"/groups/list/", "/userstatschartview/chart/"} <= seen  # the operator's screens
+    assert not problems, problems
+
+
+def test_fab_dialogs_and_search_menu_are_thai(live_server, browser, english, tenant_a):
+    """The delete confirmation, the "no row selected" alert and the search filter menu, opened by a click;
+    English when the user chose English."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH").new_page()
+    _log_in(page, live_server, "a.admin")
+    try:
+        for lang, words in (("th", ("กรุณายืนยันการดำเนินการ", "ท่านต้องการลบรายการนี้ใช่หรือไม่?", "ยกเลิก", "ตกลง",
+                                    "ยังไม่ได้เลือกรายการ")),
+                            ("en", ("User confirmation needed", "Are you sure you want to delete this item?",
+                                    "Cancel", "OK", "No row selected"))):
+            page.goto(f"{live_server}/lang/{lang}")
+            page.goto(f"{live_server}/divisions/list/")
+            rows = page.locator("a[id^=btn-delete-]").count()
+            page.locator("a[id^=btn-delete-]").first.click()
+            dialog = page.locator("#modal-confirm")
+            dialog.wait_for(state="visible")
+            text = dialog.inner_text()
+            title, question, cancel, ok, no_row = words
+            assert title in text and question in text, text
+            assert dialog.locator("button[data-dismiss=modal]").inner_text().strip() == cancel
+            assert dialog.locator("#modal-confirm-ok").inner_text().strip() == ok
+            if lang == "th":
+                assert not _english_left(text, english), text
+            page.screenshot(path=os.path.join(OUTPUT, f"delete-confirmation-{lang}.png"))
+            dialog.locator("button[data-dismiss=modal]").click()
+            dialog.wait_for(state="hidden")
+            page.reload()
+            assert page.locator("a[id^=btn-delete-]").count() == rows  # cancelled: nothing deleted
+            # an action with no row ticked: FAB's script alerts "No row selected"
+            page.locator(".btn-group:has(.deactivate_menu_item) > button.dropdown-toggle").click()
+            page.locator(".deactivate_menu_item").click()
+            alert = page.locator("#modal-alert")
+            alert.wait_for(state="visible")
+            assert no_row in alert.inner_text() and alert.locator("button").inner_text().strip() == ok
+            if lang == "th":
+                assert not _english_left(alert.inner_text(), english)
+            page.screenshot(path=os.path.join(OUTPUT, f"no-row-selected-{lang}.png"))
+            alert.locator("button").click()
+            alert.wait_for(state="hidden")
+            # the search filter menu lists the columns by their labels
+            page.locator("a.accordion-toggle[href='#accordion1_href']").click()
+            page.locator("#filter_form button.dropdown-toggle").click()
+            menu = page.locator("#filter_form .dropdown-menu")
+            menu.wait_for(state="visible")
+            entries = [e.strip() for e in menu.locator("a.filter").all_inner_texts()]
+            assert len(entries) >= 3, entries
+            if lang == "th":
+                assert all(re.search(r"[\u0e00-\u0e7f]", e) for e in entries), entries
+                assert not _english_left(menu.inner_text(), english)
+            else:
+                assert not any(re.search(r"[\u0e00-\u0e7f]", e) for e in entries), entries
+            page.screenshot(path=os.path.join(OUTPUT, f"search-menu-{lang}.png"))
+    finally:
+        page.goto(f"{live_server}/lang/th")
 
 
 def test_operator_enters_an_organisation_in_the_browser(live_server, browser, tenant_a):
