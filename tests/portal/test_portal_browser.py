@@ -13,7 +13,7 @@ from tests.conftest import login
 from tests.portal.food import CHIEF, food, submit  # noqa: F401  (fixture)
 from tests.portal.test_portal import A, _consent
 from tests.service_requests.conftest import act
-from tests.test_browser import CHROMIUM, OUTPUT, browser, live_server  # noqa: F401  (fixtures)
+from tests.test_browser import CHROMIUM, OUTPUT, _log_in, browser, live_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "th-TH"}
@@ -51,8 +51,29 @@ def test_a_citizen_pays_by_qr_and_downloads_the_certificate_on_a_phone(live_serv
     decoded = zxingcpp.read_barcodes(shot)
     assert decoded and f"02{len(str(pk)):02d}{pk}" in decoded[0].text and "0309ANNUALFEE" in decoded[0].text
 
-    act(client_for("a.officer"), pk, "record_payment", payment_receipt_no=f"บร.{pk}/2570",
-        payment_amount="100.00", payment_method="promptpay")
+    # กองคลัง's officer records it on the request's page, then finds it in the day's payments
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH").new_page()
+    _log_in(desk, live_server, "a.officer")
+    desk.goto(f"{live_server}/service-requests/show/{pk}")
+    fields = desk.locator("#payment-fields")
+    assert "100.00" in fields.inner_text() and desk.input_value("input[name=payment_amount]") == "100.00"
+    desk.fill("input[name=payment_receipt_no]", f"บร.{pk}/2570")
+    desk.select_option("select[name=payment_method]", "promptpay")
+    desk.fill("input[name=payment_amount]", "10.00")  # a slip of the finger first: refused, nothing written
+    desk.click("button[name=action][value=record_payment]")
+    desk.wait_for_load_state()
+    assert "ไม่ตรงกับค่าธรรมเนียมที่ต้องชำระ" in desk.inner_text("body")
+    desk.fill("input[name=payment_receipt_no]", f"บร.{pk}/2570")
+    desk.select_option("select[name=payment_method]", "promptpay")
+    desk.fill("input[name=payment_amount]", "100.00")
+    desk.screenshot(path=os.path.join(OUTPUT, "staff-record-payment.png"), full_page=True)
+    desk.click("button[name=action][value=record_payment]")
+    desk.wait_for_load_state()
+    assert f"บร.{pk}/2570" in desk.inner_text(".payment-recorded")
+    desk.goto(f"{live_server}/payments/list/")
+    assert f"บร.{pk}/2570" in desk.inner_text("body")
+    desk.screenshot(path=os.path.join(OUTPUT, "staff-payments-list.png"), full_page=True)
+    desk.context.close()
     act(client_for("a.mayor"), pk, "approve")
     phone.reload()
     assert f"บร.{pk}/2570" in phone.inner_text(".portal-paid")
