@@ -61,6 +61,10 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
         appbuilder = AppBuilder(base_template=app.config["FAB_BASE_TEMPLATE"])
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
+        from app.security.labels import fab_security_views
+        from app.thai_forms import sort_related_choices
+
+        sort_related_choices(fab_security_views(appbuilder))  # FAB's security drop-downs in Thai order
 
     _register_template_filters(app)
     from app.tenancy import web

@@ -290,3 +290,51 @@ def test_an_empty_column_shows_empty_not_none(app, client_for, tenant_a):
         with app.app_context(), tenant_scope(tenant_a.id):
             db.session.execute(delete(Division).where(Division.code == "no-english"))
             db.session.commit()
+
+
+def test_fab_security_lists_and_dropdowns_are_in_thai_order(app, client_for):
+    """The operator's user list opens in Thai dictionary order of first names, and the roles drop-down of the
+    user form lists roles in Thai order (a leading vowel sorts by its consonant: เกศ between กมล and ขวัญ)."""
+    from flask_appbuilder.security.sqla.models import Role, User
+    from sqlalchemy import delete, select
+
+    from app.extensions import db
+    from app.tenancy.context import platform_scope
+
+    names = ["ขวัญ", "เกศ", "กมล"]  # code-point order would be กมล, ขวัญ, เกศ
+    with app.app_context(), platform_scope():
+        role = db.session.scalar(select(Role).where(Role.name == "platform_operator"))
+        for i, name in enumerate(names):
+            db.session.add(Role(name=f"{name}ทดสอบเรียง"))
+            db.session.add(User(first_name=f"{name}ทดสอบเรียง", last_name="ทดสอบ", username=f"order{i}",
+                                email=f"order{i}@example.org", active=True, roles=[role]))
+        db.session.commit()
+    try:
+        ops = client_for("ops")
+        html = ops.get("/users/list/?psize_UserDBModelView=100").get_data(as_text=True)
+        shown = [n for n in re.findall(r"([\u0e00-\u0e7f]+?)ทดสอบเรียง", html) if n in names]
+        assert shown == ["กมล", "เกศ", "ขวัญ"], shown
+        html = ops.get("/users/add").get_data(as_text=True)
+        options = re.findall(r"<option[^>]*>\s*([\u0e00-\u0e7f]+?)ทดสอบเรียง\s*</option>",
+                             re.search(r'<select[^>]*name="roles".*?</select>', html, re.S).group(0))
+        assert options == ["กมล", "เกศ", "ขวัญ"], options
+    finally:
+        with app.app_context(), platform_scope():
+            db.session.execute(delete(User).where(User.username.like("order%")))
+            db.session.execute(delete(Role).where(Role.name.like("%ทดสอบเรียง")))
+            db.session.commit()
+
+
+def test_thai_ordered_keeps_every_object():
+    from app.thai_forms import thai_ordered
+
+    class Item:
+        def __init__(self, text):
+            self.text = text
+
+        def __str__(self):
+            return self.text
+
+    items = [Item("ขวัญ"), Item("เกศ"), Item("กมล"), Item("เกศ")]
+    assert [str(i) for i in thai_ordered(items)] == ["กมล", "เกศ", "เกศ", "ขวัญ"]
+    assert thai_ordered([]) == []

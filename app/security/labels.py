@@ -76,7 +76,18 @@ def apply(manager) -> None:
         (manager.permissionviewmodelview, PERMISSION_VIEW_LABELS),
     ):
         view.label_columns = {**(view.label_columns or {}), **labels}
+    # lists open in Thai dictionary order (TenantInterface collates text columns)
+    manager.userdbmodelview.base_order = ("first_name", "asc")
+    for view in (manager.rolemodelview, manager.groupmodelview, manager.permissionmodelview,
+                 manager.viewmenumodelview):
+        view.base_order = ("name", "asc")
     if manager.userstatschartview:
         chart = UserStatsChartView
         chart.datamodel = manager.userstatschartview.datamodel
         manager.userstatschartview = chart
+
+
+def fab_security_views(appbuilder) -> list:
+    """The instances of FAB's own security screens (and our user statistics) registered on this app."""
+    return [v for v in appbuilder.baseviews
+            if type(v).__module__.startswith("flask_appbuilder.security") or isinstance(v, UserStatsChartView)]
