@@ -20,6 +20,7 @@ class DivisionApi(TenantModelApi):
     edit_columns = add_columns
     search_columns = ["code", "name_th", "name_en", "active"]
     order_columns = ["code", "name_th"]
+    base_order = ("code", "asc")  # a stable order, so that pages neither repeat nor skip rows
 
 
 class MembershipApi(TenantModelApi):
@@ -34,6 +35,7 @@ class MembershipApi(TenantModelApi):
     edit_columns = add_columns
     search_columns = ["user", "division", "role"]
     order_columns = ["id"]
+    base_order = ("id", "asc")
 
     def pre_add(self, item: Membership) -> None:
         services.prepare_grant(g.user, item)

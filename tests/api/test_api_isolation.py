@@ -156,7 +156,10 @@ def test_membership_list_shows_only_own_rows(client_for, db_session, tenant_a, t
     client = client_for("a.admin")
     listed, rows, page = set(), [], 0
     while True:  # every page
-        body = client.get(f"/api/v1/membership/?q=(page:{page},page_size:100)").get_json()
+        # pages in a stable order (without one PostgreSQL may repeat or skip rows between pages)
+        body = client.get(
+            f"/api/v1/membership/?q=(order_column:id,order_direction:asc,page:{page},page_size:100)"
+        ).get_json()
         rows += body["result"]
         listed |= {row["id"] for row in body["result"]}
         if len(body["result"]) < 100:
