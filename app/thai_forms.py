@@ -31,9 +31,13 @@ TRANSLATIONS = CatalogueTranslations()
 
 def install_form_translations() -> None:
     """Every FlaskForm (FAB's forms, the service forms, ours) takes its translations from the form meta."""
+    from flask import current_app
     from flask_wtf import FlaskForm
+    from wtforms.meta import DefaultMeta
 
     def get_translations(meta, form):
+        if not current_app.config.get("WTF_I18N_ENABLED", True):  # Flask-WTF's switch keeps its meaning
+            return DefaultMeta.get_translations(meta, form)
         return TRANSLATIONS
 
     FlaskForm.Meta.get_translations = get_translations

@@ -249,6 +249,11 @@ def test_every_wtforms_message_has_thai_through_the_form_meta(app):
         form = F(meta={"csrf": False})
         assert form.meta.get_translations(form) is TRANSLATIONS
         assert not form.validate() and form.n.errors == ["ต้องเป็นตัวเลขจำนวนเต็ม"]
+        app.config["WTF_I18N_ENABLED"] = False
+        try:
+            assert F(meta={"csrf": False}).meta.get_translations(form) is not TRANSLATIONS
+        finally:
+            app.config["WTF_I18N_ENABLED"] = True
         assert TRANSLATIONS.ngettext("Field must be at least %(min)d character long.",
                                      "Field must be at least %(min)d characters long.", 3) % {"min": 3} == (
             "ช่องนี้ต้องยาวอย่างน้อย 3 ตัวอักษร")
