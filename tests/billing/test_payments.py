@@ -19,8 +19,8 @@ from tests.service_requests.conftest import act, status_of
 
 
 def _file(client, service_type_id, applicant="สมศรี ใจดี"):
-    response = client.post(f"/service-requests/new/{service_type_id}", data={"applicant": applicant, "intent": "save"},
-                           content_type="multipart/form-data")
+    data = {"applicant": applicant, "intent": "save", "quoted": "150.00"}  # quoted: the fee the clerk has seen
+    response = client.post(f"/service-requests/new/{service_type_id}", data=data, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return int(re.search(r"/service-requests/show/(\d+)", response.headers["Location"]).group(1))
 
