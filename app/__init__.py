@@ -97,6 +97,9 @@ def _register_template_filters(app: Flask) -> None:
     app.add_template_filter(thai.format_baht, "baht")
     app.add_template_filter(thai.baht_text, "baht_text")
     app.add_template_filter(thai.thai_digits, "thai_digits")
+    from app.tenancy.models import localized
+
+    app.add_template_global(localized, "localized")  # Thai, or English when the user chose it and it exists
     # An empty column (None) shows as nothing, not "None", in every list, show page and form of FAB's and ours.
     app.jinja_env.finalize = thai.blank_none
 

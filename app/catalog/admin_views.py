@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from app.catalog import services
 from app.catalog.builder import build_form
-from app.catalog.fee_rules import check_caps, load_caps
+from app.catalog.fee_rules import check_caps, load_caps, template_fee_codes
 from app.catalog.fee_text import describe
 from app.catalog.models import ServiceTemplate, ServiceType
 from app.catalog.spec import FeeScheduleSpec, ServiceSpec, _fee_fields_exist
@@ -29,7 +29,8 @@ from app.tenancy.context import require_tenant_id
 from app.tenancy.models import Division
 from app.thai_forms import DateRequired, ThaiDateField
 
-DEFINITION_KEYS = ("legal_basis", "fields", "documents", "guide")
+# what the YAML editor shows and takes; the workflow too, so saving a definition never drops it
+DEFINITION_KEYS = ("legal_basis", "fields", "documents", "guide", "workflow")
 
 
 def _yaml(data) -> str:
@@ -95,18 +96,22 @@ def _publish(service_type: ServiceType, definition: dict):
     return redirect(url_for("ServiceTypeView.show", pk=service_type.id))
 
 
+SLA_UNIT_CHOICES = [("working", _l("working days")), ("calendar", _l("calendar days"))]
+
+
 class NewServiceForm(FlaskForm):
     template = SelectField(_l("Template"), validators=[Optional()])
     code = StringField(_l("Code"), validators=[DataRequired()])
     name_th = StringField(_l("Name (Thai)"), validators=[DataRequired()])
     name_en = StringField(_l("Name (English)"), validators=[Optional()])
     responsible_division = SelectField(_l("Responsible division"), validators=[DataRequired()])
-    sla_days = IntegerField(_l("Working days allowed"), validators=[DataRequired(), NumberRange(1, 365)])
-    definition = TextAreaField(_l("Definition (YAML: legal_basis, fields, documents, guide)"))
+    sla_days = IntegerField(_l("Days allowed"), validators=[DataRequired(), NumberRange(1, 365)])
+    sla_unit = SelectField(_l("Counted in"), choices=SLA_UNIT_CHOICES, default="working")
+    definition = TextAreaField(_l("Definition (YAML: legal_basis, fields, documents, guide, workflow)"))
 
 
 class DefinitionForm(FlaskForm):
-    definition = TextAreaField(_l("Definition (YAML: legal_basis, fields, documents, guide)"))
+    definition = TextAreaField(_l("Definition (YAML: legal_basis, fields, documents, guide, workflow)"))
 
 
 class FeeScheduleForm(FlaskForm):
@@ -136,6 +141,7 @@ class ServiceAdminView(BaseView):
             definition, errors = self._definition(form.definition.data, {
                 "code": form.code.data.strip(), "name_th": form.name_th.data.strip(),
                 "name_en": (form.name_en.data or "").strip(), "sla_days": form.sla_days.data,
+                "sla_unit": form.sla_unit.data or "working",
                 "responsible_division": _division_code(form.responsible_division.data),
                 "category": chosen.spec.get("category", "other") if chosen else "other",
             })
@@ -161,6 +167,7 @@ class ServiceAdminView(BaseView):
         form.name_th.data = form.name_th.data or spec["name_th"]
         form.name_en.data = form.name_en.data or spec.get("name_en", "")
         form.sla_days.data = form.sla_days.data or spec["sla_days"]
+        form.sla_unit.data = spec.get("sla_unit") or "working"
         form.definition.data = _yaml({k: spec.get(k) for k in DEFINITION_KEYS if spec.get(k) is not None})
         wanted = db.session.scalar(select(Division.id).where(Division.code == spec["responsible_division"]))
         if wanted:
@@ -211,7 +218,7 @@ class ServiceAdminView(BaseView):
         if request.method == "POST" and form.validate():
             definition, errors = self._definition(form.definition.data, {
                 "code": service_type.code, "name_th": service_type.name_th, "name_en": service_type.name_en or "",
-                "sla_days": service_type.sla_days,
+                "sla_days": service_type.sla_days, "sla_unit": service_type.sla_unit or "working",
                 "responsible_division": service_type.responsible_division.code,
                 "category": service_type.category,
             })
@@ -275,7 +282,8 @@ class ServiceAdminView(BaseView):
             if not errors:
                 template = services.template_by_code(service_type.template_code) if service_type.template_code else None
                 caps = load_caps((template.spec.get("caps") if template else None) or [])
-                errors = [f"{w}: {m}" for w, m in check_caps(schedule["rules"], caps)]
+                codes = template_fee_codes(template.spec if template else None)
+                errors = [f"{w}: {m}" for w, m in check_caps(schedule["rules"], caps, codes)]
             if not errors:
                 described = [describe(rule, version.fields) for rule in services._jsonable(schedule["rules"])]
                 if request.form.get("intent") == "save":

@@ -137,9 +137,17 @@ class FlatRule(RuleBase):
     amount = Money(required=True)
 
 
+def RoundUpTo(**kwargs: Any) -> DecimalString:  # noqa: N802
+    """The quantity is first rounded up to a whole number of these units (20 litres, 1,000 litres)."""
+    return DecimalString(places=None,  # absent when not given: stored rules stay as they were written
+                         validate=validate.Range(min=Decimal("0"), min_inclusive=False,
+                                                 error=_l("Must be greater than 0.")), **kwargs)
+
+
 class PerUnitRule(RuleBase):
     field = fields.String(required=True, validate=CODE)
     rate = Rate(required=True)
+    round_up_to = RoundUpTo()
     minimum = Money(load_default=None)
     maximum = Money(load_default=None)
 
@@ -154,11 +162,14 @@ class Bracket(Strict):
     up_to = DecimalString(places=None, required=True, allow_none=True)
     amount = Money(load_default=None)
     rate = Rate(load_default=None)
+    round_up_to = RoundUpTo()
 
     @validates_schema
     def _amount_or_rate(self, data: dict, **kwargs: Any) -> None:
         if (data.get("amount") is None) == (data.get("rate") is None):
             raise ValidationError([_l("Give exactly one of `amount` (a fixed fee) or `rate` (per unit).")])
+        if data.get("round_up_to") is not None and data.get("rate") is None:
+            raise ValidationError([_l("Only a bracket with a `rate` rounds its quantity up.")], "round_up_to")
 
 
 class TieredRule(RuleBase):
@@ -201,6 +212,9 @@ class LateSurchargeRule(RuleBase):
         fields.String(validate=CODE), load_default=None,
         validate=validate.Length(min=1, error=_l("List at least one rule code, or leave `of` out for all fees.")),
     )
+    # a date field holding the day the fee fell due: the surcharge applies by itself when the fee is priced
+    # after that day (an annual fee paid late); without it only a caller that says "late" adds it
+    due_field = fields.String(validate=CODE)
 
 
 RULE_SCHEMAS: dict[str, type[RuleBase]] = {
@@ -289,6 +303,8 @@ def field_references(rules: list[dict]) -> list[tuple[str, str]]:
             found.append((f"rules[{index}].field", rule["field"]))
         if rule.get("when"):
             found.append((f"rules[{index}].when.field", rule["when"]["field"]))
+        if rule.get("due_field"):
+            found.append((f"rules[{index}].due_field", rule["due_field"]))
     return found
 
 
@@ -377,7 +393,7 @@ def _bracket_amount_problems(path: str, bracket: dict, limit: Decimal, source: s
         return [(f"{path}.rate", str(_l("This bracket has no upper limit, so the fee can exceed the national "
                                          "maximum of %(limit)s (%(source)s).",
                                          limit=format_number(limit), source=source)))]
-    highest = (bracket["rate"] * bracket["up_to"]).quantize(CENT)
+    highest = (bracket["rate"] * _round_up(bracket["up_to"], bracket.get("round_up_to"))).quantize(CENT)
     if highest > limit:
         return [(f"{path}.rate", str(_l("At %(up_to)s units this rate charges %(value)s, above the national "
                                          "maximum of %(limit)s (%(source)s).",
@@ -386,29 +402,81 @@ def _bracket_amount_problems(path: str, bracket: dict, limit: Decimal, source: s
     return []
 
 
+def _round_up(quantity: Decimal, unit: Decimal | None) -> Decimal:
+    from app.catalog.fees import rounded_up
+
+    return rounded_up(quantity, unit)
+
+
 def _rate_problems(path: str, rule: dict, cap: dict) -> list[tuple[str, str]]:
+    """A rate cap (baht per unit) bounds every way the rule charges: its rates, and its fixed amounts as
+    rate x the most units they cover (40 baht for up to 20 litres at 2 baht a litre)."""
     limit, source = cap["max_rate"], cap["legal_source_th"]
-    if rule["kind"] == "per_unit" and rule["rate"] > limit:
-        return [_above(f"{path}.rate", rule["rate"], limit, source)]
-    if rule["kind"] == "tiered":
-        return [_above(f"{path}.brackets[{i}].rate", b["rate"], limit, source)
-                for i, b in enumerate(rule["brackets"]) if b.get("rate") is not None and b["rate"] > limit]
-    return []
+    kind = rule["kind"]
+    if kind == "flat":
+        return [(f"{path}.amount", str(_l("A fixed amount cannot be checked against the national maximum of "
+                                           "%(limit)s per unit (%(source)s): charge it per unit or in brackets.",
+                                           limit=format_number(limit), source=source)))]
+    if kind == "per_unit":
+        return [_above(f"{path}.rate", rule["rate"], limit, source)] if rule["rate"] > limit else []
+    if kind != "tiered":
+        return []
+    problems: list[tuple[str, str]] = []
+    previous: Decimal | None = None
+    for i, bracket in enumerate(rule["brackets"]):
+        where = f"{path}.brackets[{i}]"
+        if bracket.get("rate") is not None:
+            if bracket["rate"] > limit:
+                problems.append(_above(f"{where}.rate", bracket["rate"], limit, source))
+        else:
+            # a fixed amount charged from just above the previous limit: the most units it covers is the
+            # bracket's own limit; an open bracket covers at least the previous limit
+            units = bracket["up_to"] if bracket["up_to"] is not None else previous
+            if units is None:
+                problems.append((f"{where}.amount", str(_l(
+                    "A fixed amount for any quantity cannot be checked against the national maximum of "
+                    "%(limit)s per unit (%(source)s).", limit=format_number(limit), source=source))))
+            elif bracket["amount"] > (limit * units).quantize(CENT):
+                problems.append((f"{where}.amount", str(_l(
+                    "%(amount)s for up to %(units)s units is above the national maximum of %(limit)s per unit, "
+                    "%(most)s in all (%(source)s).", amount=format_number(bracket["amount"]),
+                    units=format_number(units), limit=format_number(limit),
+                    most=format_number((limit * units).quantize(CENT)), source=source))))
+        if bracket["up_to"] is not None:
+            previous = bracket["up_to"]
+    return problems
 
 
-def check_caps(rules: list[dict], caps: list[dict]) -> list[tuple[str, str]]:
+def template_fee_codes(template_spec: dict | None) -> set[str] | None:
+    """The fee codes a template's own schedule uses; None when there is no template schedule."""
+    fees = (template_spec or {}).get("fees") or {}
+    rules = fees.get("rules")
+    return None if rules is None else {r["code"] for r in rules if isinstance(r, dict) and r.get("code")}
+
+
+def check_caps(rules: list[dict], caps: list[dict], template_codes: set[str] | None = None
+               ) -> list[tuple[str, str]]:
     """(path, message) for every place a loaded local rule can charge more than its national cap.
 
-    A cap for a rule the schedule does not have is fine: the local schedule may not charge that fee.
-    Messages are rendered now, in the current locale.
+    Caps name the template's fee codes, so under a capped template a local rule must use one of the
+    template's codes (`template_codes`): a renamed rule would otherwise slip past its cap. Surcharges are
+    exempt (they are a percent of capped lines). A cap for a rule the schedule does not have is fine: the
+    local schedule may not charge that fee. Messages are rendered now, in the current locale.
     """
     by_code = {cap["rule"]: cap for cap in caps}
     problems: list[tuple[str, str]] = []
     for index, rule in enumerate(rules):
+        path = f"rules[{index}]"
         cap = by_code.get(rule["code"])
         if cap is None:
+            if caps and template_codes is not None and rule["kind"] != "late_surcharge" \
+                    and rule["code"] not in template_codes:
+                problems.append((f"{path}.code", str(_l(
+                    "The template has no fee %(code)s. National maximums (%(source)s) apply to this service's "
+                    "fees, so a local schedule may use only the template's fee codes: %(codes)s.",
+                    code=rule["code"], source=caps[0]["legal_source_th"],
+                    codes=", ".join(sorted(template_codes)) or "-"))))
             continue
-        path = f"rules[{index}]"
         if cap.get("max_amount") is not None:
             problems += _amount_problems(path, rule, cap)
         if cap.get("max_rate") is not None:

@@ -14,6 +14,10 @@ def _money(value) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
+def _number(value) -> str:
+    return f"{Decimal(str(value)).normalize():,f}"
+
+
 def describe(rule: dict, fields: list[dict]) -> str:
     labels = {f["code"]: (localized(f.get("label_th") or f["code"], f.get("label_en") or ""), f.get("unit_th", ""))
               for f in fields}
@@ -25,6 +29,8 @@ def describe(rule: dict, fields: list[dict]) -> str:
         text = _("%(amount)s baht", amount=_money(rule["amount"]))
     elif kind == "per_unit":
         text = _("%(rate)s baht per %(field)s", rate=_money(rule["rate"]), field=f"{field}{unit_text}")
+        if rule.get("round_up_to"):
+            text += " " + _("(rounded up to units of %(unit)s)", unit=_number(rule["round_up_to"]))
         if rule.get("minimum") is not None:
             text += " " + _("at least %(amount)s baht", amount=_money(rule["minimum"]))
         if rule.get("maximum") is not None:
@@ -34,12 +40,16 @@ def describe(rule: dict, fields: list[dict]) -> str:
         for bracket in rule["brackets"]:
             price = (_("%(amount)s baht", amount=_money(bracket["amount"])) if bracket.get("amount") is not None
                      else _("%(rate)s baht per unit", rate=_money(bracket["rate"])))
+            if bracket.get("round_up_to"):
+                price += " " + _("(rounded up to units of %(unit)s)", unit=_number(bracket["round_up_to"]))
             limit = (_("up to %(limit)s", limit=bracket["up_to"]) if bracket.get("up_to") is not None
                      else _("above that"))
             parts.append(f"{limit}: {price}")
         text = f"{field}{unit_text} " + "; ".join(parts)
     elif kind == "late_surcharge":
         text = _("%(percent)s%% more when paid late", percent=rule["percent"])
+        if rule.get("due_field"):
+            text += " " + _("(after the date in %(field)s)", field=labels.get(rule["due_field"], (rule["due_field"],))[0])
     else:
         text = ""
     period = PERIODS.get(rule.get("per") or "once")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Iterable
 
 from flask_babel import lazy_gettext as _l
@@ -117,17 +117,29 @@ def _flat(rule: dict, values: dict) -> Line:
     return _line(rule, rule["amount"], format_number(rule["amount"]))
 
 
+def rounded_up(quantity: Decimal, unit: Decimal | None) -> Decimal:
+    """The quantity rounded up to a whole number of units (30 litres in units of 20 -> 40)."""
+    if not unit:
+        return quantity
+    return (quantity / unit).to_integral_value(rounding=ROUND_CEILING) * unit
+
+
+def _counted(quantity: Decimal, unit: Decimal | None) -> str:
+    counted = rounded_up(quantity, unit)
+    return format_number(quantity) if counted == quantity else f"{format_number(quantity)} → {format_number(counted)}"
+
+
 def _per_unit(rule: dict, values: dict) -> Line | None:
     quantity = _quantity(rule, values)
     if quantity is None:
         return None
-    computed = _round(rule["rate"] * quantity)
+    computed = _round(rule["rate"] * rounded_up(quantity, rule.get("round_up_to")))
     amount = computed
     if rule.get("minimum") is not None:
         amount = max(amount, rule["minimum"])
     if rule.get("maximum") is not None:
         amount = min(amount, rule["maximum"])
-    detail = f"{format_number(quantity)} × {format_number(rule['rate'])}"
+    detail = f"{_counted(quantity, rule.get('round_up_to'))} × {format_number(rule['rate'])}"
     if amount != computed:
         detail += f" = {format_number(computed)} → {format_number(amount)}"
     return _line(rule, amount, detail)
@@ -151,7 +163,9 @@ def _tiered(rule: dict, values: dict) -> Line | None:
 
 def _bracket_fee(bracket: dict, quantity: Decimal, previous: Decimal | None) -> tuple[Decimal, str]:
     if bracket.get("rate") is not None:
-        return _round(bracket["rate"] * quantity), f"{format_number(quantity)} × {format_number(bracket['rate'])}"
+        unit = bracket.get("round_up_to")
+        return (_round(bracket["rate"] * rounded_up(quantity, unit)),
+                f"{_counted(quantity, unit)} × {format_number(bracket['rate'])}")
     if bracket["up_to"] is not None:
         return bracket["amount"], f"{format_number(quantity)} ≤ {format_number(bracket['up_to'])}"
     if previous is not None:
@@ -169,7 +183,21 @@ def _late_surcharge(rule: dict, ordinary: Iterable[Line]) -> Line:
 _ORDINARY = {"flat": _flat, "per_unit": _per_unit, "tiered": _tiered}
 
 
-def calculate(rules: list[dict], values: dict, *, late: bool = False) -> Quote:
+def is_late(rule: dict, values: dict, on: date | None, late: bool) -> bool:
+    """A surcharge applies when the caller says the fee is late, or when its `due_field` holds a day
+    before the day the fee is priced (`on`)."""
+    if late:
+        return True
+    if not rule.get("due_field") or on is None:
+        return False
+    try:
+        due = _as_date(values.get(rule["due_field"]))
+    except (TypeError, ValueError):
+        return False
+    return due is not None and _as_date(on) > due
+
+
+def calculate(rules: list[dict], values: dict, *, late: bool = False, on: date | None = None) -> Quote:
     """Lines in the schedule's order; surcharges are computed last from the ordinary lines that apply.
 
     Raises FeeInputError when a field the fees read holds something other than a non-negative number.
@@ -180,11 +208,11 @@ def calculate(rules: list[dict], values: dict, *, late: bool = False) -> Quote:
             line = _ORDINARY[rule["kind"]](rule, values)
             if line is not None:
                 lines[index] = line
-    if late:
-        ordinary = list(lines.values())
-        for index, rule in enumerate(rules):
-            if rule["kind"] == "late_surcharge" and applies(rule.get("when"), values):
-                lines[index] = _late_surcharge(rule, ordinary)
+    ordinary = list(lines.values())
+    for index, rule in enumerate(rules):
+        if rule["kind"] == "late_surcharge" and applies(rule.get("when"), values) \
+                and is_late(rule, values, on, late):
+            lines[index] = _late_surcharge(rule, ordinary)
     ordered = tuple(lines[index] for index in sorted(lines))
     return Quote(lines=ordered, total=sum((line.amount for line in ordered), ZERO))
 

@@ -61,6 +61,9 @@ class ServiceType(TenantScoped, Model):
     responsible_division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     responsible_division: Mapped[Division] = tenant_link("Division", "ServiceType", "responsible_division_id")
     sla_days: Mapped[int] = mapped_column(Integer, nullable=False, default=15)
+    # how sla_days count: "working" (weekends, holidays, closures skipped) or "calendar" (a law that says
+    # "ภายใน 45 วัน", such as the Building Control Act s.25, counts every day)
+    sla_unit: Mapped[str] = mapped_column(String(10), nullable=False, default="working", server_default="working")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     current_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -204,12 +207,23 @@ class ServiceFieldDraft(TenantScoped, Model):
     label_th: Mapped[str] = mapped_column(String(200), nullable=False)
     label_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
     help_th: Mapped[str | None] = mapped_column(Text, nullable=True)
+    help_en: Mapped[str | None] = mapped_column(Text, nullable=True)
     required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     staff_only: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     unit_th: Mapped[str | None] = mapped_column(String(40), nullable=True)
     min_value: Mapped[str | None] = mapped_column(String(20), nullable=True)
     max_value: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # a date field's limits, entered in the Thai date box (dd/mm/yyyy พ.ศ.), stored as dates
+    min_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    max_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     max_error_th: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    min_length: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_length: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pattern: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    pattern_error_th: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # a file field: accepted types (comma separated: pdf, jpg) and the largest file in MB
+    accept_text: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    max_size_mb: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # one choice per line: value | Thai label | English label
     choices_text: Mapped[str | None] = mapped_column(Text, nullable=True)
 

@@ -37,17 +37,67 @@ def template_by_code(code: str) -> Optional[ServiceTemplate]:
     return db.session.scalar(select(ServiceTemplate).where(ServiceTemplate.code == code))
 
 
+# what a tenant entry may set in place of the template's own; `guide` is merged key by key (wording),
+# `extra_fields` are appended, fees are schedules of their own
+REPLACED = ("code", "name_th", "name_en", "category", "responsible_division", "sla_days", "sla_unit", "workflow",
+            "legal_basis", "documents")
+
+
 def resolve_definition(entry: dict, template: Optional[ServiceTemplate]) -> dict:
-    """A tenant's service as it will be offered: the template's definition with the tenant's overrides."""
+    """A tenant's service as it will be offered: the template's definition with the tenant's overrides,
+    checked as a whole. Raises marshmallow.ValidationError keyed by the entry's own paths
+    (`extra_fields[0].code`, `guide.steps[1].days`)."""
+    from marshmallow import ValidationError
+
+    from app.catalog.spec import ServiceSpec
+
     if template is None:
         return copy.deepcopy(entry)
     spec = copy.deepcopy(template.spec)
-    for key in ("name_th", "name_en", "category", "responsible_division", "sla_days", "code", "workflow"):
+    spec.pop("template_code", None)
+    for key in REPLACED:
         if entry.get(key) is not None:
-            spec[key] = entry[key]
-    spec["fields"] = list(spec["fields"]) + list(entry.get("extra_fields") or [])
-    spec["template_code"] = template.code
-    return spec
+            spec[key] = copy.deepcopy(entry[key])
+    guide = entry.get("guide")
+    if guide is not None:
+        if not isinstance(guide, dict):
+            raise ValidationError({"guide": [_("Must be a mapping (key: value).")]})
+        # only the keys given are reworded; the rest of the template's guide stays
+        spec["guide"] = {**(spec.get("guide") or {}), **copy.deepcopy(guide)}
+    template_codes = {f["code"] for f in spec["fields"]}
+    clashes = {j: {"code": [_("The template already has a field with the code %(code)s; give the extra field "
+                              "a code of its own.", code=extra["code"])]}
+               for j, extra in enumerate(entry.get("extra_fields") or []) if extra["code"] in template_codes}
+    if clashes:
+        raise ValidationError({"extra_fields": clashes})
+    spec["fields"] = list(spec["fields"]) + copy.deepcopy(list(entry.get("extra_fields") or []))
+    definition = ServiceSpec().load(spec)
+    definition["template_code"] = template.code
+    return definition
+
+
+def legal_due_date(service_type: ServiceType, start: date) -> date:
+    """The legal deadline from `start`: sla_days working days (weekends, holidays and the organisation's
+    closures skipped), or calendar days when the law counts every day (sla_unit "calendar")."""
+    from datetime import timedelta
+
+    if (service_type.sla_unit or "working") == "calendar":
+        return start + timedelta(days=service_type.sla_days)
+    from app.service_requests.clock import WorkingCalendar
+
+    return WorkingCalendar.for_current_tenant().add_working_days(start, service_type.sla_days)
+
+
+def filed_on(request: ServiceRequest) -> date:
+    """The day (in Bangkok) a request was filed: its fee is priced by the schedule in force that day."""
+    if request.created_at is None:
+        return thai.today_bangkok()
+    from datetime import timezone
+
+    created = request.created_at
+    if created.tzinfo is None:  # stored as UTC without a zone
+        created = created.replace(tzinfo=timezone.utc)
+    return thai.to_bangkok(created).date()
 
 
 def current_version(service_type: ServiceType) -> ServiceTypeVersion:
@@ -76,6 +126,7 @@ def save_definition(tenant_id: int, definition: dict, division: Division) -> tup
         "category": definition.get("category") or "other",
         "responsible_division_id": division.id,
         "sla_days": definition["sla_days"],
+        "sla_unit": definition.get("sla_unit") or "working",
     }
     for key, value in values.items():
         if getattr(service_type, key) != value:
@@ -90,6 +141,10 @@ def save_definition(tenant_id: int, definition: dict, division: Division) -> tup
             tenant_id=tenant_id, service_type_id=service_type.id, version=service_type.current_version, **body
         ))
         changed.append("version")
+        # drafts made from the older version would undo this one if published later
+        from app.catalog.drafts import discard
+
+        discard(service_type)
     return service_type, changed
 
 
@@ -143,8 +198,9 @@ def schedules(service_type: ServiceType) -> list[FeeSchedule]:
 
 
 def quote(service_type: ServiceType, values: dict, on: Optional[date] = None, late: bool = False):
-    """The fee for these values under the schedule in force on `on` (today in Bangkok by default);
-    None when the service has no fee schedule."""
+    """The fee for these values under the schedule in force on `on` (today in Bangkok by default: a new
+    request; a filed one passes its filing day), None when the service has no fee schedule. A late
+    surcharge applies when `late` is given, or when its `due_field` holds a day before `on`."""
     on = on or thai.today_bangkok()
     rows = [
         {"effective_from": s.effective_from, "effective_to": s.effective_to, "rules": s.rules, "row": s}
@@ -155,7 +211,7 @@ def quote(service_type: ServiceType, values: dict, on: Optional[date] = None, la
         return None
     from app.catalog.fee_rules import load_rules
 
-    return fee_calc.calculate(load_rules(chosen["rules"]), values, late=late), chosen["row"]
+    return fee_calc.calculate(load_rules(chosen["rules"]), values, late=late, on=on), chosen["row"]
 
 
 # --- requests ---------------------------------------------------------------------------------------------
@@ -223,13 +279,11 @@ def file_request(service_type: ServiceType, values: dict, actor_id: Optional[int
     if not service_type.active:
         raise UserError(_("This service is not open for requests."), status=422)
     version = current_version(service_type)
-    from app.service_requests.clock import WorkingCalendar
-
     request = ServiceRequest(
         tenant_id=service_type.tenant_id, service_type_id=service_type.id, version_id=version.id,
         division_id=service_type.responsible_division_id, data=values, created_by_id=actor_id,
         title=request_title(version, values, service_type), status="submitted",
-        due_on=WorkingCalendar.for_current_tenant().add_working_days(thai.today_bangkok(), service_type.sla_days),
+        due_on=legal_due_date(service_type, thai.today_bangkok()),
     )
     priced = quote(service_type, values)
     request.fee_total = priced[0].total if priced else None
@@ -251,10 +305,11 @@ def _all_specs(version: ServiceTypeVersion) -> list[dict]:
 
 
 def update_request(request: ServiceRequest, values: dict) -> ServiceRequest:
-    """New values under the version the request was filed with (never silently re-versioned)."""
+    """New values under the version the request was filed with (never silently re-versioned), priced by
+    the schedule in force on the day it was filed, not today's."""
     request.data = values
     request.title = request_title(request.version, values, request.service_type)
-    priced = quote(request.service_type, values)
+    priced = quote(request.service_type, values, on=filed_on(request))
     request.fee_total = priced[0].total if priced else None
     link_attachments(request, _all_specs(request.version))
     return request

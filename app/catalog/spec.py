@@ -3,6 +3,7 @@ by admins. Everything a tenant can configure is validated here before it is stor
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, validate, validates_schema
@@ -17,6 +18,9 @@ CODE = validate.Regexp(
 )
 DIVISION_CODE = validate.Regexp(r"^[a-z][a-z0-9_-]{0,31}$", error=_l("Must be a division code such as engineering."))
 CATEGORIES = ("complaint", "permit", "certificate", "registration", "welfare", "other")
+SLA_UNITS = ("working", "calendar")
+# a date limit is C.E. (ISO); a year outside this range is a typo or a พ.ศ. year typed as C.E.
+DATE_LIMIT_YEARS = (1900, 2200)
 FILE_TYPES = ("pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "dwg")
 
 
@@ -69,10 +73,16 @@ class FieldSpec(Strict):
                 if not re.fullmatch(r"-?\d+(\.\d+)?", str(data[bound])):
                     raise ValidationError(_l("Must be a number."), bound)
             elif kind == "date":
-                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(data[bound])):
-                    raise ValidationError(_l("Must be an ISO date such as 2025-10-01."), bound)
+                _check_date_limit(str(data[bound]), bound)
             else:
                 raise ValidationError(_l("Only number and date fields have a minimum or maximum."), bound)
+        if kind == "date" and data["min"] and data["max"] and data["min"] > data["max"]:
+            raise ValidationError(_l("The maximum must not be before the minimum."), "max")
+        if data["min_length"] is not None and data["max_length"] is not None \
+                and data["min_length"] > data["max_length"]:
+            raise ValidationError(_l("The maximum length must not be below the minimum length."), "max_length")
+        if data["accept"] and kind != "file":
+            raise ValidationError(_l("Only file fields have accepted file types."), "accept")
         if data["pattern"]:
             if kind != "text":
                 raise ValidationError(_l("Only text fields have a pattern."), "pattern")
@@ -80,6 +90,21 @@ class FieldSpec(Strict):
                 re.compile(data["pattern"])
             except re.error:
                 raise ValidationError(_l("Not a valid pattern."), "pattern") from None
+
+
+def _check_date_limit(text: str, where: str) -> None:
+    """A real calendar day in C.E.: 2025-02-30 and 2568-10-01 (a พ.ศ. year) are refused here, not later."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValidationError(_l("Must be an ISO date such as 2025-10-01."), where)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(_l("%(value)s is not a real date.", value=text), where) from None
+    low, high = DATE_LIMIT_YEARS
+    if not low <= day.year <= high:
+        raise ValidationError(_l("The year %(year)d is outside %(low)d-%(high)d C.E.; a Buddhist-era year "
+                                 "(พ.ศ.) is 543 more than the C.E. year.", year=day.year, low=low, high=high),
+                              where)
 
 
 def _unique_codes(items, what="fields"):
@@ -152,6 +177,7 @@ class ServiceSpec(Strict):
     category = fields.String(load_default="other", validate=_one_of(CATEGORIES))
     responsible_division = fields.String(required=True, validate=DIVISION_CODE)
     sla_days = fields.Integer(required=True, validate=validate.Range(min=1, max=365))
+    sla_unit = fields.String(load_default="working", validate=_one_of(SLA_UNITS))
     legal_basis = fields.List(fields.Nested(LawSpec), load_default=list)
     fields_ = fields.List(fields.Nested(FieldSpec), data_key="fields", attribute="fields", required=True,
                           validate=validate.Length(min=1, error=_l("Give at least one field.")))
@@ -186,6 +212,9 @@ def _fee_fields_exist(rules, field_specs, where):
         if rule.get("field") and rule["field"] not in numeric:
             raise ValidationError({where: {"rules": {i: {"field": [str(_l(
                 "No number field with code %(code)s in this service.", code=rule["field"]))]}}}})
+        if rule.get("due_field") and rule["due_field"] not in {f["code"] for f in field_specs if f["kind"] == "date"}:
+            raise ValidationError({where: {"rules": {i: {"due_field": [str(_l(
+                "No date field with code %(code)s in this service.", code=rule["due_field"]))]}}}})
         when = rule.get("when") or {}
         if when.get("field") and when["field"] not in known:
             raise ValidationError({where: {"rules": {i: {"when": [str(_l(
@@ -206,6 +235,7 @@ class TenantServiceSpec(Strict):
     category = fields.String(load_default=None, validate=_one_of(CATEGORIES))
     responsible_division = fields.String(load_default=None, validate=DIVISION_CODE)
     sla_days = fields.Integer(load_default=None, validate=validate.Range(min=1, max=365))
+    sla_unit = fields.String(load_default=None, validate=_one_of(SLA_UNITS))
     legal_basis = fields.Raw(load_default=None)
     fields_ = fields.Raw(data_key="fields", attribute="fields", load_default=None)
     extra_fields = fields.List(fields.Nested(FieldSpec), load_default=list)

@@ -2,7 +2,7 @@
 requests filed through each service's generated Thai form (with the fee quoted before saving)."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from markupsafe import Markup
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
@@ -25,6 +25,7 @@ from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
+SLA_UNIT_LABELS = {"working": _l("working days"), "calendar": _l("calendar days")}
 CATEGORY_LABELS = {
     "complaint": _l("Complaint"), "permit": _l("Permit"), "certificate": _l("Certificate"),
     "registration": _l("Registration"), "welfare": _l("Welfare"), "other": _l("Other"),
@@ -72,8 +73,11 @@ class ServiceFieldView(TenantModelView):
     add_title = _l("Add field")
     edit_title = _l("Edit field")
     list_columns = ["service_type", "position", "code", "label_th", "kind", "required", "staff_only"]
-    show_columns = ["service_type", "position", "code", "kind", "label_th", "label_en", "help_th", "required",
-                    "staff_only", "unit_th", "min_value", "max_value", "max_error_th", "choices_text"]
+    # every setting of a field spec (app/catalog/spec.py FieldSpec), so publishing loses none of them
+    show_columns = ["service_type", "position", "code", "kind", "label_th", "label_en", "help_th", "help_en",
+                    "required", "staff_only", "unit_th", "min_value", "max_value", "min_date", "max_date",
+                    "max_error_th", "min_length", "max_length", "pattern", "pattern_error_th", "choices_text",
+                    "accept_text", "max_size_mb"]
     add_columns = show_columns
     edit_columns = show_columns
     search_columns = ["service_type", "code", "label_th", "kind"]
@@ -83,18 +87,50 @@ class ServiceFieldView(TenantModelView):
     label_columns = {
         "service_type": _l("Service"), "position": _l("Order"), "code": _l("Code"), "kind": _l("Kind"),
         "label_th": _l("Label (Thai)"), "label_en": _l("Label (English)"), "help_th": _l("Help text"),
+        "help_en": _l("Help text (English)"),
         "required": _l("Required"), "staff_only": _l("Staff only"), "unit_th": _l("Unit"),
         "min_value": _l("Minimum"), "max_value": _l("Maximum"), "max_error_th": _l("Message above the maximum"),
+        "min_date": _l("Earliest date"), "max_date": _l("Latest date"),
+        "min_length": _l("Shortest length (characters)"), "max_length": _l("Longest length (characters)"),
+        "pattern": _l("Pattern (regular expression)"), "pattern_error_th": _l("Message when the pattern fails"),
         "choices_text": _l("Choices (one per line: value | Thai | English)"),
+        "accept_text": _l("Accepted file types"), "max_size_mb": _l("Largest file (MB)"),
     }
     description_columns = {
         "code": _l("English lower-case letters, digits and _; unique in the service."),
-        "min_value": _l("Numbers, or an ISO date (2025-10-01) for date fields."),
+        "min_value": _l("Number fields only. For a date field use the earliest and latest date."),
+        "accept_text": _l("File fields: types separated by commas, such as pdf, jpg, png."),
     }
     add_form_extra_fields = {
         "kind": SelectField(_l("Kind"), choices=[(k, k) for k in KINDS], validators=[DataRequired()]),
     }
     edit_form_extra_fields = add_form_extra_fields
+
+    def pre_add(self, item):
+        _check_draft(item)
+
+    def pre_update(self, item):
+        _check_draft(item)
+
+
+def _check_draft(item: ServiceFieldDraft) -> None:
+    """One field checked as it will be published, so a wrong limit is refused here with its reason."""
+    from marshmallow import ValidationError
+
+    from app.catalog.drafts import spec_of
+    from app.catalog.spec import FieldSpec
+    from app.seeds.loader import flatten_errors
+
+    try:
+        FieldSpec().load(spec_of(item))
+    except ValidationError as error:
+        names = {"min": "min_date" if item.kind == "date" else "min_value",
+                 "max": "max_date" if item.kind == "date" else "max_value", "accept": "accept_text",
+                 "choices": "choices_text"}
+        labels = ServiceFieldView.label_columns
+        raise UserError("; ".join(
+            f"{labels.get(names.get(where.split('.')[0].split('[')[0], where), where)}: {message}"
+            for where, message in flatten_errors(error.messages)), status=422) from None
 
 
 class ServiceTypeView(TenantModelView):
@@ -103,17 +139,23 @@ class ServiceTypeView(TenantModelView):
     list_title = _l("Services")
     show_title = _l("Service")
     edit_title = _l("Edit service")
-    list_columns = ["name_th", "category", "responsible_division", "sla_days", "active"]
-    show_columns = ["code", "name_th", "name_en", "category", "responsible_division", "sla_days", "active",
-                    "current_version", "template_code"]
-    edit_columns = ["name_th", "name_en", "responsible_division", "sla_days", "active"]
+    list_columns = ["name_th", "category", "responsible_division", "sla_days", "sla_unit", "active"]
+    show_columns = ["code", "name_th", "name_en", "category", "responsible_division", "sla_days", "sla_unit",
+                    "active", "current_version", "template_code"]
+    edit_columns = ["name_th", "name_en", "responsible_division", "sla_days", "sla_unit", "active"]
+    edit_form_extra_fields = {
+        "sla_unit": SelectField(_l("Counted in"), choices=[("working", _l("working days")),
+                                                          ("calendar", _l("calendar days"))],
+                                validators=[DataRequired()]),
+    }
     search_columns = ["name_th", "code", "category", "responsible_division", "active"]
     order_columns = ["name_th", "sla_days"]
     base_order = ("name_th", "asc")
     base_permissions = ["can_list", "can_show", "can_edit", "edit_definition", "add_fee_schedule", "edit_fields"]
     related_views = [ServiceFieldView, FeeScheduleView]
     show_template = "appbuilder/general/model/show_cascade.html"
-    formatters_columns = {"category": lambda value: str(CATEGORY_LABELS.get(value, value))}
+    formatters_columns = {"category": lambda value: str(CATEGORY_LABELS.get(value, value)),
+                          "sla_unit": lambda value: str(SLA_UNIT_LABELS.get(value, value))}
     navigation_actions = ("edit_definition", "add_fee_schedule", "edit_fields")
 
     @action("edit_fields", _l("Edit fields one by one"), icon="fa-pencil", multiple=False)
@@ -133,7 +175,8 @@ class ServiceTypeView(TenantModelView):
         "name_en": _l("Name (English)"),
         "category": _l("Category"),
         "responsible_division": _l("Responsible division"),
-        "sla_days": _l("Working days allowed"),
+        "sla_days": _l("Days allowed"),
+        "sla_unit": _l("Counted in"),
         "active": _l("Open for requests"),
         "current_version": _l("Definition version"),
         "template_code": _l("Template"),
@@ -185,7 +228,10 @@ class ServiceRequestView(TenantModelView):
                 if spec["kind"] != "file"]
         attachments = db.session.scalars(
             select(Attachment).where(Attachment.request_id == item.id).order_by(Attachment.id)).all()
-        priced = services.quote(item.service_type, item.data)
+        try:  # the schedule in force on the day it was filed, not today's
+            priced = services.quote(item.service_type, item.data, on=services.filed_on(item))
+        except FeeInputError:
+            priced = None
         from app.service_requests import engine
 
         from app.certificates import pdf as certificate_docs
@@ -285,7 +331,9 @@ class ServiceRequestView(TenantModelView):
 
     def _form_page(self, service_type, version, item):
         form_class = build_form(version.fields, staff=True, documents=version.documents)
-        form = form_class(data=item.data if item is not None else None)
+        pending = _pending_files(service_type, item) if request.method == "POST" else {}
+        data = {**(item.data if item is not None else {}), **pending}
+        form = form_class(data=data or None)
         quote = None
         if request.method == "POST":
             valid = form.validate()
@@ -297,12 +345,18 @@ class ServiceRequestView(TenantModelView):
                     if field.spec["kind"] == "file":
                         field.errors = []
             parsed = {code: getattr(form, code).data for code in form.spec_codes if not getattr(form, code).errors}
+            on = services.filed_on(item) if item is not None else None  # an edit keeps its filing day's fees
             try:
-                priced = services.quote(service_type, parsed)
+                priced = services.quote(service_type, parsed, on=on)
             except FeeInputError:
                 priced = None
             quote = priced[0] if priced else None
-            if valid and intent == "save":
+            if valid and intent == "save" and quote is not None and request.form.get("quoted") != str(quote.total):
+                # the clerk saves only a fee they have seen: first time round (or after a change that moved
+                # the fee) the quote is shown and Save asked again
+                flash(_("Check the fee below, then press Save again."), "warning")
+                _keep_files(service_type, item, form, form_class)
+            elif valid and intent == "save":
                 try:
                     values = services.store_uploads(service_type.tenant_id, form_class.specs, form_values(form),
                                                     g.user.id)
@@ -315,6 +369,7 @@ class ServiceRequestView(TenantModelView):
                     db.session.rollback()
                     flash(str(exc), "danger")
                 else:
+                    session.pop(PENDING_FILES, None)
                     flash(_("Saved."), "success")
                     return redirect(url_for("ServiceRequestView.show", pk=item.id))
             elif any(getattr(form, code).errors for code in form.spec_codes):
@@ -369,6 +424,41 @@ class ServiceCatalogView(BaseView):
             "catalog/guide.html", service_type=service_type, version=version,
             schedules=services.schedules(service_type), describe_fee=describe, appbuilder=self.appbuilder,
         )
+
+
+PENDING_FILES = "catalog_pending_files"
+
+
+def _pending_files(service_type, item) -> dict:
+    """Files already chosen on this form before the fee was confirmed (stored, not yet linked)."""
+    saved = session.get(PENDING_FILES) or {}
+    if (saved.get("tenant"), saved.get("service"), saved.get("item")) != (
+            service_type.tenant_id, service_type.id, item.id if item is not None else None):
+        return {}
+    return {code: ids for code, ids in (saved.get("files") or {}).items() if ids}
+
+
+def _keep_files(service_type, item, form, form_class) -> None:
+    """Keep the files sent with a Save that first had to show the fee, so they need not be chosen again."""
+    kept = _pending_files(service_type, item)
+    fresh = {spec["code"]: getattr(form, spec["code"]).data for spec in form_class.specs
+             if spec["kind"] == "file" and getattr(form, spec["code"]).data
+             and hasattr(getattr(form, spec["code"]).data[0], "stream")}
+    if fresh:
+        stored = services.store_uploads(service_type.tenant_id, [s for s in form_class.specs if s["code"] in fresh],
+                                        fresh, g.user.id)
+        db.session.commit()
+        for code in fresh:
+            kept[code] = stored[code]
+            getattr(form, code).data = getattr(form, code).object_data = stored[code]
+    session[PENDING_FILES] = {"tenant": service_type.tenant_id, "service": service_type.id,
+                              "item": item.id if item is not None else None, "files": kept}
+    if kept:
+        from app.catalog.attachments import Attachment
+
+        names = db.session.scalars(select(Attachment.filename).where(
+            Attachment.id.in_([i for ids in kept.values() for i in ids]))).all()
+        flash(_("The files you chose are kept: %(names)s.", names=", ".join(names)), "info")
 
 
 def _by_event(attachments) -> dict:

@@ -162,7 +162,7 @@ class Applier:
         from marshmallow import ValidationError
 
         from app.catalog import services as catalog
-        from app.catalog.fee_rules import check_caps, load_caps
+        from app.catalog.fee_rules import check_caps, load_caps, template_fee_codes
         from app.catalog.spec import ServiceSpec, _fee_fields_exist
         from app.seeds.loader import flatten_errors
 
@@ -175,7 +175,12 @@ class Applier:
                 if template is None:
                     self.error(seed, f"{path}.template", _("Unknown service template %(code)r.", code=entry["template"]))
                     continue
-                definition = catalog.resolve_definition(entry, template)
+                try:  # overrides are checked with the template as a whole (guide wording, extra fields)
+                    definition = catalog.resolve_definition(entry, template)
+                except ValidationError as error:
+                    for where, message in flatten_errors(error.messages):
+                        self.error(seed, f"{path}.{where}", message)
+                    continue
                 if entry.get("workflow") is not None:
                     from app.service_requests.workflow_spec import WorkflowSpec
 
@@ -218,7 +223,8 @@ class Applier:
                     for where, message in flatten_errors(error.messages):
                         self.error(seed, f"{path}.fees[{j}]{where[len('fees'):]}", message)
                     bad = True
-                for where, message in check_caps(schedule["rules"], caps):
+                for where, message in check_caps(schedule["rules"], caps,
+                                                  template_fee_codes(template.spec if template else None)):
                     self.error(seed, f"{path}.fees[{j}].{where}", message)
                     bad = True
             if bad:

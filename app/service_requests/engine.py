@@ -311,10 +311,9 @@ def _clock_restarts(request: ServiceRequest) -> bool:
 
 
 def _restarted_due(request: ServiceRequest):
-    from app.service_requests.clock import WorkingCalendar
+    from app.catalog.services import legal_due_date  # working or calendar days, as the service's law counts
 
-    return WorkingCalendar.for_current_tenant().add_working_days(thai.today_bangkok(),
-                                                                  request.service_type.sla_days)
+    return legal_due_date(request.service_type, thai.today_bangkok())
 
 
 def _role_names(codes: list[str]) -> str:

@@ -132,9 +132,13 @@ def test_a_complaint_walks_through_the_right_divisions(tmp_path):
 
 
 def test_request_list_names_each_services_own_states(app, client_for, tenant_a):
-    from tests.service_requests.test_workflow import _file
+    from tests.catalog.helpers import save_request
 
     client = client_for("a.officer")
-    _file(client, app, tenant_a.id)
+    with app.app_context(), tenant_scope(tenant_a.id):
+        st = db.session.scalar(select(ServiceType.id).where(ServiceType.code == "test_permit"))
+    response = save_request(client, f"/service-requests/new/{st}", {
+        "applicant": "สมชาย", "area": "100", "kind_of_use": "home", "doc_id_card": (io.BytesIO(b"%PDF"), "id.pdf")})
+    assert response.status_code == 302
     html = client.get("/service-requests/list/").get_data(as_text=True)
     assert "ยื่นคำขอแล้ว" in html

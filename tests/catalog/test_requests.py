@@ -9,6 +9,7 @@ from app.catalog import services
 from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
 from app.tenancy.context import platform_scope, tenant_scope
+from tests.catalog.helpers import quoted_total, save_request
 from tests.conftest import ids_in_links
 
 
@@ -61,7 +62,11 @@ def test_file_a_request_through_the_generated_form(app, client_for, db_session, 
     html = client.post(f"/service-requests/new/{st}",
                        data=with_id_card({**GOOD, "intent": "save"}, name="virus.exe")).get_data(as_text=True)
     assert "virus.exe" in html and _count_requests(db_session, tenant_a.id) == before
-    response = client.post(f"/service-requests/new/{st}", data=with_id_card({**GOOD, "intent": "save"}))
+    # the first Save shows the fee and saves nothing; the second saves, with the file chosen the first time
+    html = client.post(f"/service-requests/new/{st}", data=with_id_card({**GOOD, "intent": "save"})).get_data(as_text=True)
+    assert 'id="fee-quote"' in html and quoted_total(html) == "140.50" and "id.pdf" in html
+    assert _count_requests(db_session, tenant_a.id) == before
+    response = client.post(f"/service-requests/new/{st}", data={**GOOD, "intent": "save", "quoted": "140.50"})
     assert response.status_code == 302
     assert _count_requests(db_session, tenant_a.id) == before + 1
     pk = int(re.search(r"/service-requests/show/(\d+)", response.headers["Location"]).group(1))
@@ -79,7 +84,7 @@ def test_file_a_request_through_the_generated_form(app, client_for, db_session, 
     # another tenant cannot fetch it
     assert client_for("b.officer").get(link).status_code == 404
     # edit it through the same form
-    response = client.post(f"/service-requests/edit/{pk}", data={**GOOD, "area": "100", "intent": "save"})
+    response = save_request(client, f"/service-requests/edit/{pk}", {**GOOD, "area": "100"})
     assert response.status_code == 302
     with platform_scope():
         db_session.expire_all()
@@ -111,7 +116,7 @@ def test_a_service_defined_only_in_yaml_works(app, client_for, tenant_a):
 def test_another_tenants_services_and_requests_are_invisible(app, client_for, db_session, tenant_a, tenant_b):
     b_st = _service_type_id(app, tenant_b.id)
     b_client = client_for("b.officer")
-    response = b_client.post(f"/service-requests/new/{b_st}", data=with_id_card({**GOOD, "intent": "save"}))
+    response = save_request(b_client, f"/service-requests/new/{b_st}", with_id_card(GOOD))
     b_pk = int(re.search(r"/service-requests/show/(\d+)", response.headers["Location"]).group(1))
     client = client_for("a.officer")
     assert client.get(f"/service-requests/new/{b_st}").status_code == 404

@@ -61,8 +61,10 @@ def test_admin_creates_a_service_with_fields_and_fees_and_a_clerk_uses_it(app, c
     clerk = client_for("a.officer")
     import io
 
-    response = clerk.post(f"/service-requests/new/{pk}", data={
-        "requester": "มาลี", "trips": "2", "on_day": "05/01/2570", "intent": "save",
+    from tests.catalog.helpers import save_request
+
+    response = save_request(clerk, f"/service-requests/new/{pk}", {
+        "requester": "มาลี", "trips": "2", "on_day": "05/01/2570",
         "doc_id_card": (io.BytesIO(b"%PDF-1.4"), "id.pdf")})
     assert response.status_code == 302
     html = clerk.get(response.headers["Location"]).get_data(as_text=True)
@@ -118,12 +120,14 @@ def test_admin_edits_fields_one_by_one_and_publishes_a_version(app, client_for, 
     with app.app_context(), tenant_scope(tenant_b.id):
         b_pk = db.session.scalar(select(ServiceType.id).where(ServiceType.code == "test_permit"))
     assert str(b_pk) not in select_options(form, "service_type")
-    # a choice field without choices cannot be published
+    # a choice field without choices is refused as it is added, with the reason
+    html = admin.post("/service-fields/add", data={"service_type": pk, "position": "100", "code": "roof",
+                                                   "kind": "choice", "label_th": "ชนิดหลังคา"}).get_data(as_text=True)
+    assert "ตัวเลือก" in html
+    with app.app_context(), tenant_scope(tenant_a.id):
+        assert db.session.scalar(select(ServiceFieldDraft).where(ServiceFieldDraft.code == "roof")) is None
     admin.post("/service-fields/add", data={"service_type": pk, "position": "100", "code": "roof", "kind": "choice",
-                                            "label_th": "ชนิดหลังคา"})
-    html = admin.get(f"/service-admin/fields/{pk}").get_data(as_text=True)
-    assert 'id="definition-errors"' in html and "choices" in html
-    assert 'value="publish"' not in html
+                                            "label_th": "ชนิดหลังคา", "choices_text": "tile | กระเบื้อง"})
     with app.app_context(), tenant_scope(tenant_a.id):
         draft = db.session.scalar(select(ServiceFieldDraft).where(ServiceFieldDraft.code == "roof"))
         draft_id = draft.id

@@ -222,6 +222,19 @@ INVALID_SERVICES = {
         SERVICE_TENANT + "services:\n  - code: own\n    name_th: บริการเอง\n    responsible_division: office\n"
         "    sla_days: 3\n    fields:\n      - {code: a, kind: choice, label_th: ก}\n",
         "services[0].fields[0].choices"),
+    "extra field reusing a template field's code": (
+        SERVICE_TENANT + "services:\n  - template: test_permit\n    extra_fields:\n"
+        "      - {code: area, kind: text, label_th: พื้นที่อื่น}\n",
+        "services[0].extra_fields[0].code: The template already has a field with the code area"),
+    "a fee renamed to slip past its cap": (
+        SERVICE_TENANT + "services:\n  - template: test_permit\n    fees:\n      - effective_from: 2026-10-01\n"
+        "        legal_source_th: ข้อบัญญัติ\n        rules:\n"
+        "          - {kind: flat, code: licence_fee, label_th: ค่าใบอนุญาต, amount: \"25.00\"}\n",
+        "services[0].fees[0].rules[0].code: The template has no fee licence_fee"),
+    "a guide override with a step too long": (
+        SERVICE_TENANT + "services:\n  - template: test_permit\n    guide:\n"
+        "      steps: [{name_th: ตรวจ, days: 400}]\n",
+        "services[0].guide.steps[0].days"),
     "template with a bad tier": (
         "kind: service_template\ncode: bad_tiers\nname_th: ก\ncategory: other\nresponsible_division: office\n"
         "sla_days: 3\nfields:\n  - {code: litres, kind: decimal, label_th: ลิตร}\nfees:\n"

@@ -349,7 +349,8 @@ def test_a_building_permit_walks_to_the_handed_over_permit(app, client_for, tena
     pk = _file(client_for("a.walk.engineer"), st, _permit_form())
     walk = Walk(app, client_for, tenant_a, walkers, pk)
     filed = walk.at("submitted", "engineering", 1)
-    assert filed.due_on == _due_after(app, tenant_a.id, 45)  # Building Control Act s.25
+    # Building Control Act s.25: "ภายใน 45 วัน" counts calendar days (the template's sla_unit: calendar)
+    assert filed.due_on == thai.today_bangkok() + timedelta(days=45)
 
     walk.refused("a.walk.cashier", "accept")
     walk.refused("a.walk.clerk", "accept")
