@@ -90,6 +90,10 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@localhost")
+    # s.10 copies of delay notices to ก.พ.ร.: e-mailed there when set, else kept in the outbox for the clerk
+    OPDC_EMAIL = os.environ.get("OPDC_EMAIL", "")
+    # the กอง queue and the approvals screen read open matters this many at a time (with links to the rest)
+    INBOX_PAGE_SIZE = int(os.environ.get("INBOX_PAGE_SIZE", "300"))
 
     # Celery: embedded SQLite broker by default, Redis in production.
     CELERY_BROKER_URL = os.environ.get(

@@ -11,6 +11,7 @@ from app.catalog import services
 from app.catalog.builder import check_uploads, document_fields
 from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
+from app.service_requests import scope
 from app.tenancy.context import TenantNotSet, require_tenant_id
 from app.tenancy.errors import UserError
 
@@ -53,6 +54,9 @@ class ServiceRequestApi(BaseApi):
         """List this organisation's requests, newest first (?service_type=code&page=0&page_size=25)."""
         def run():
             stmt = select(ServiceRequest).order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+            reach = scope.clause(g.user)  # an officer's list: matters at, or passed through, their กอง
+            if reach is not None:
+                stmt = stmt.where(reach)
             code = request.args.get("service_type")
             if code:
                 stmt = stmt.join(ServiceType, ServiceType.id == ServiceRequest.service_type_id).where(
@@ -69,7 +73,7 @@ class ServiceRequestApi(BaseApi):
     @safe
     def get(self, pk: int):
         def run():
-            item = db.session.get(ServiceRequest, pk)
+            item = db.session.get(ServiceRequest, pk) if scope.may_see(g.user, pk) else None
             return self.response_404() if item is None else self.response(200, result=_dump(item))
         return self._guard(run)
 
@@ -98,7 +102,7 @@ class ServiceRequestApi(BaseApi):
     def put(self, pk: int):
         """Replace a request's values: {"data": {...}} (under the version it was filed with)."""
         def run():
-            item = db.session.get(ServiceRequest, pk)
+            item = db.session.get(ServiceRequest, pk) if scope.may_see(g.user, pk) else None
             if item is None:
                 return self.response_404()
             body = request.get_json(silent=True)

@@ -24,6 +24,8 @@ from app.extensions import db
 from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
+from app.service_requests.overdue import TEMPLATE_ARGS as OVERDUE_TEMPLATE_ARGS, DueAwareInterface
+from app.service_requests.scope import FilterInReach
 
 SLA_UNIT_LABELS = {"working": _l("working days"), "calendar": _l("calendar days")}
 CATEGORY_LABELS = {
@@ -32,14 +34,12 @@ CATEGORY_LABELS = {
 }
 
 
-def _due_text(value) -> Markup | str:
-    """The due date in พ.ศ., flagged when it has passed."""
-    if value is None:
-        return "-"
-    text = thai.format_date(value)
-    if value < thai.today_bangkok():
-        return Markup('<span class="label label-danger">{}</span> {}').format(_("Overdue"), text)
-    return text
+def _due_text(request) -> Markup | str:
+    """The due date in พ.ศ., flagged by the one overdue rule (open, clock running, past the matter's or the
+    step's due date); the list's interface hands the whole request to this cell."""
+    from app.service_requests.overdue import due_cell
+
+    return due_cell(request)
 
 
 class FeeScheduleView(TenantModelView):
@@ -187,7 +187,9 @@ class ServiceRequestView(TenantModelView):
     """The list and detail of requests; adding and editing go through the service's generated form."""
 
     route_base = "/service-requests"
-    datamodel = TenantInterface(ServiceRequest)
+    datamodel = DueAwareInterface(ServiceRequest)
+    base_filters = [["id", FilterInReach, None]]  # an officer sees matters at, or passed through, their กอง
+    extra_args = dict(OVERDUE_TEMPLATE_ARGS)
     list_title = _l("Requests")
     show_title = _l("Request")
     list_columns = ["id", "title", "service_type", "division", "state_text", "due_on", "fee_total", "created_at"]
@@ -222,6 +224,10 @@ class ServiceRequestView(TenantModelView):
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
+        return self._show_page(item)
+
+    def _show_page(self, item, draft=None, status: int = 200):
+        """The request page; `draft`: what someone filled in for a step that failed, shown again."""
         from app.catalog.attachments import Attachment
 
         rows = [(label(spec), display(spec, item.data.get(spec["code"]))) for spec in item.version.fields
@@ -250,35 +256,30 @@ class ServiceRequestView(TenantModelView):
             forwardings=forwardings, forward_names=org_names({f.partner_tenant_id for f in forwardings}),
             certificates=certificate_docs.of_request(item.id),
             partners=forwarding.partner_choices() if any(a.effect == "forward" for a in actions) else [],
-        )
+            draft=draft, documents=engine.document_choices(item),
+        ), status
 
     @expose("/act/<int:pk>", methods=["POST"])
     @has_access
     def act(self, pk: int):
         """Take a workflow action (accept, return, approve, ...) with an optional note."""
-        from app.service_requests import engine
+        from app.service_requests import acting, engine
 
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
         try:
-            seen = int(request.form.get("version", ""))
-        except ValueError:
-            seen = None
-        from app.billing.services import from_form as payment_fields
-        from app.service_requests import forwarding
-
-        try:
-            action = request.form.get("action", "")
-            chosen = [a for a in engine.available(item, g.user) if a.code == action]
-            target = forwarding.target_from_form(request.form) if chosen and chosen[0].effect == "forward" else None
-            engine.take(item, action, g.user, note=request.form.get("note", ""),
-                        staff_only=bool(request.form.get("staff_only")), seen_version=seen, forward_to=target,
-                        files=request.files.getlist("files"), payment=payment_fields(request.form))
+            acting.take_from_form(item, g.user, request.form, request.files.getlist("files"))
             db.session.commit()
         except UserError as exc:
+            # shown again as it now stands, with what they typed, ticked and attached kept
             db.session.rollback()
             flash(str(exc), "danger")
+            item = self.datamodel.get(pk, self._base_filters)
+            if item is None:
+                abort(404)
+            return self._show_page(item, acting.keep(item, g.user, request.form, request.files.getlist("files")),
+                                   status=exc.status if 400 <= exc.status < 500 else 422)
         else:
             flash(_("Done: the request is now %(state)s.", state=engine.state_name(item)), "success")
         back = request.form.get("next", "")
@@ -290,8 +291,13 @@ class ServiceRequestView(TenantModelView):
     @has_access
     @permission_name("show")  # whoever may open the request may print its certificate
     def certificate(self, pk: int):
+        from app.certificates.models import Certificate
         from app.certificates.pdf import pdf_response
+        from app.service_requests.scope import may_see
 
+        found = db.session.get(Certificate, pk)
+        if found is None or not may_see(g.user, found.request_id):
+            abort(404)
         return pdf_response(pk)
 
     @expose("/attachment/<int:pk>")
@@ -302,7 +308,9 @@ class ServiceRequestView(TenantModelView):
         from app.catalog.attachments import Attachment, path_of
 
         found = db.session.get(Attachment, pk)
-        if found is None or found.request_id is None:
+        from app.service_requests.scope import may_see
+
+        if found is None or not may_see(g.user, found.request_id):
             abort(404)
         return send_file(path_of(found), mimetype=found.content_type, as_attachment=True,
                          download_name=found.filename)

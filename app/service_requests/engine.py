@@ -116,11 +116,14 @@ def available(request: ServiceRequest, user: User) -> list[Action]:
 
 
 def take(request: ServiceRequest, action: str, user: User, *, note: str = "", staff_only: bool = False,
-         seen_version: Optional[int] = None, forward_to=None, payment=None, files=()) -> ServiceRequestEvent:
+         seen_version: Optional[int] = None, forward_to=None, payment=None, files=(), kept_files=(), missing=(),
+         missing_other: str = "") -> ServiceRequestEvent:
     """Move the request along one transition. The caller commits.
 
     forward_to: a forwarding.Target, for a transition whose effect is forward. files: uploads attached to
-    the step (FileStorage objects, checked like form uploads)."""
+    the step (FileStorage objects, checked like form uploads); kept_files: ids of files this user already
+    sent with an attempt that failed (kept, see acting.keep_files). missing, missing_other: the deficiency
+    record of a return for documents (codes of the service's documents, and other items one per line)."""
     if seen_version is not None and seen_version != request.lock_version:
         raise UserError(_("Someone else has just acted on this request. Reload it to see what changed."), 409)
     if state(request)["final"]:
@@ -139,11 +142,14 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
                           roles=_role_names(from_here[0]["roles"]),
                           division=_division_name(division_code(request, from_here[0]["division"]))), 403)
     transition = allowed[0]
-    if transition.get("note_required") and not note.strip():
-        raise UserError(_("Please write the reason in the note."), 422)
     if action == ONE_TIME_RETURN and _returned_before(request):
         raise UserError(_("A matter is returned for documents only once, listing everything missing "
                           "(Licensing Facilitation Act B.E. 2558, s.8)."), 422)
+    if action == ONE_TIME_RETURN:
+        # s.8: the record lists everything missing at once, and the applicant must see it
+        note, staff_only = deficiency_note(request, missing, missing_other, note), False
+    elif transition.get("note_required") and not note.strip():
+        raise UserError(_("Please write the reason in the note."), 422)
     effect = transition.get("effect")
     if effect == FORWARD and forward_to is None:
         raise UserError(_("Choose the organisation or body to forward this matter to."), 422)
@@ -157,6 +163,9 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         checked_payment = billing.check(request, payment)
         note = f"{billing.note(checked_payment)} {note.strip()}".strip()
     uploads = _checked_files(files)
+    kept = kept_attachments(user, kept_files)
+    if len(uploads) + len(kept) > MAX_EVENT_FILES:
+        raise UserError(_("Attach at most %(count)s files to one step.", count=MAX_EVENT_FILES), 422)
     delegation = None if _holds(user, request, transition) else _delegation_for(user, request, transition)
     holder = _holder(request, transition["to"])
     with db.session.no_autoflush:  # the calendar's queries must not write the request half-changed
@@ -189,7 +198,9 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     from app.service_requests import forwarding, notify
 
     for upload in uploads:
-        attachment = attachments.store(request.tenant_id, "_event", upload, user.id)
+        attachment = attachments.store(request.tenant_id, EVENT_FILE_FIELD, upload, user.id)
+        attachment.request_id, attachment.event_id = request.id, event.id
+    for attachment in kept:
         attachment.request_id, attachment.event_id = request.id, event.id
     if effect == FORWARD:
         forwarding.open_forwarding(request, event, forward_to, user)
@@ -207,6 +218,46 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
 
 
 MAX_EVENT_FILES = 5
+EVENT_FILE_FIELD = "_event"
+
+
+def document_choices(request: ServiceRequest) -> list[tuple[str, str]]:
+    """The service's documents, for the deficiency checklist: (code, name)."""
+    return [(d["code"], localized(d["name_th"], d.get("name_en") or "")) for d in request.version.documents or []]
+
+
+def deficiency_note(request: ServiceRequest, missing, missing_other: str, note: str = "") -> str:
+    """The deficiency record (s.8) as the timeline note: every missing item, numbered, in Thai (the applicant
+    reads it), then the officer's own note. Refused when nothing is listed or a document is not the service's."""
+    from flask_babel import force_locale
+
+    names = {d["code"]: d["name_th"] for d in request.version.documents or []}
+    unknown = [code for code in missing or () if code not in names]
+    if unknown:
+        raise UserError(_("%(code)s is not one of this service's documents.", code=unknown[0]), 422)
+    items = [names[code] for code in names if code in set(missing or ())]
+    items += [line.strip() for line in (missing_other or "").splitlines() if line.strip()]
+    if not items:
+        raise UserError(_("Tick every missing document, or write what else is missing under Other: the "
+                          "matter is returned only once (Licensing Facilitation Act B.E. 2558, s.8)."), 422)
+    with force_locale("th"):
+        head = _("Missing documents and items (deficiency record, s.8):")
+    lines = [head] + [f"{n}. {item[:300]}" for n, item in enumerate(items, 1)]
+    if note.strip():
+        lines.append(note.strip())
+    return "\n".join(lines)
+
+
+def kept_attachments(user: User, ids) -> list:
+    """Files this user sent with an earlier attempt at a step that failed, not yet on any step or request."""
+    from app.catalog.attachments import Attachment
+
+    wanted = {int(i) for i in ids or () if str(i).isdigit()}
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(Attachment).where(
+        Attachment.id.in_(wanted), Attachment.field_code == EVENT_FILE_FIELD, Attachment.request_id.is_(None),
+        Attachment.event_id.is_(None), Attachment.created_by_id == user.id).order_by(Attachment.id)))
 EVENT_FILE_TYPES = ("pdf", "jpg", "png")
 EVENT_FILE_MB = 10
 

@@ -111,6 +111,7 @@ class Snapshot:
     division: str
     filed_at: Optional[datetime]
     due_on: object
+    overdue: bool = False  # the one overdue rule (app/service_requests/overdue.py), read as the owner
     rows: list = field(default_factory=list)
     files: list = field(default_factory=list)  # (attachment id, file name)
     timeline: list = field(default_factory=list)  # (at, actor, from state, to state, division, note)
@@ -123,6 +124,7 @@ def snapshot(forwarding: Forwarding) -> Snapshot:
     with _owner_view(forwarding.tenant_id, mine):
         from app.catalog.attachments import Attachment
         from app.service_requests import engine
+        from app.service_requests.overdue import is_overdue
 
         request = db.session.get(ServiceRequest, forwarding.request_id)
         if request is None:
@@ -131,7 +133,7 @@ def snapshot(forwarding: Forwarding) -> Snapshot:
         result = Snapshot(
             owner_name=owner.name_th, service=str(request.service_type), title=request.title,
             state=engine.state_name(request), division=str(request.division), filed_at=request.created_at,
-            due_on=request.due_on,
+            due_on=request.due_on, overdue=is_overdue(request),
             rows=[(label(s), display(s, request.data.get(s["code"]))) for s in public
                   if s["kind"] != "file" and request.data.get(s["code"]) not in (None, "", [])],
         )
@@ -143,6 +145,24 @@ def snapshot(forwarding: Forwarding) -> Snapshot:
                             engine.state_name(request, e.to_state), str(e.division), e.note)
                            for e in engine.timeline(request, staff=False)]
     return result
+
+
+def overdue_ids(forwardings) -> set[int]:
+    """The forwardings whose matter is overdue, each matter read as its owner sees it (the partner reads
+    only the matters forwarded to it, through the shared scope)."""
+    from app.service_requests.overdue import is_overdue
+
+    me = require_tenant_id()
+    by_owner: dict[int, dict[int, list[int]]] = {}
+    for f in forwardings:
+        by_owner.setdefault(f.tenant_id, {}).setdefault(f.request_id, []).append(f.id)
+    found: set[int] = set()
+    for owner, wanted in by_owner.items():
+        with _owner_view(owner, owner == me):
+            for request in db.session.scalars(select(ServiceRequest).where(ServiceRequest.id.in_(wanted))):
+                if is_overdue(request):
+                    found.update(wanted[request.id])
+    return found
 
 
 def shared_file(forwarding: Forwarding, attachment_id: int):

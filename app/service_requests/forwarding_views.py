@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.service_requests import forwarding
@@ -29,10 +29,15 @@ class ForwardingView(BaseView):
         newest = (Forwarding.status != "open", Forwarding.sent_at.desc())
         received = db.session.scalars(select(Forwarding).where(Forwarding.partner_tenant_id == me)
                                       .order_by(*newest).limit(LIMIT)).all()
-        sent = db.session.scalars(select(Forwarding).where(Forwarding.tenant_id == me)
-                                  .order_by(*newest).limit(LIMIT)).all()
+        mine = _in_reach(Forwarding.tenant_id == me)  # our own matters: only those within the user's reach
+        sent = db.session.scalars(select(Forwarding).where(mine).order_by(*newest).limit(LIMIT)).all()
         names = org_names({f.tenant_id for f in received} | {f.partner_tenant_id for f in sent})
+        totals = {  # the newest LIMIT of each are listed; the rest are counted, never silently dropped
+            "received": db.session.scalar(select(func.count(Forwarding.id)).where(Forwarding.partner_tenant_id == me)),
+            "sent": db.session.scalar(select(func.count(Forwarding.id)).where(mine)),
+        }
         return self.render_template("forwarding/index.html", received=received, sent=sent, names=names,
+                                    overdue=forwarding.overdue_ids(list(received) + list(sent)), totals=totals,
                                     appbuilder=self.appbuilder)
 
     @expose("/<int:pk>")
@@ -74,10 +79,25 @@ class ForwardingView(BaseView):
         return send_file(path, mimetype=content_type, as_attachment=True, download_name=name)
 
 
+def _in_reach(condition):
+    """Our forwardings whose matter the user may see (scope.py: at, or passed through, their กอง)."""
+    from app.catalog.models import ServiceRequest
+    from app.service_requests import scope
+
+    reach = scope.clause(g.user)
+    if reach is None:
+        return condition
+    return condition & Forwarding.request_id.in_(select(ServiceRequest.id).where(reach))
+
+
 def _visible_or_404(pk: int) -> Forwarding:
+    from app.service_requests import scope
+
     found = db.session.get(Forwarding, pk)
     if found is None:
         abort(404)
+    if found.tenant_id == require_tenant_id() and not scope.may_see(g.user, found.request_id):
+        abort(404)  # our own matter, outside this user's กอง
     return found
 
 

@@ -1,28 +1,84 @@
-"""Inboxes: each กอง's queue (new, in progress, overdue) and the executives' approvals, usable on a phone."""
+"""Inboxes: each กอง's queue (new, in progress, overdue) and the executives' approvals, usable on a phone.
+Both read open matters a page at a time (INBOX_PAGE_SIZE, 300 by default), most urgent first, and say how
+many there are in all with links to the other pages, so nothing is silently left out."""
 from __future__ import annotations
 
-from flask import g
+from dataclasses import dataclass
+
+from flask import current_app, g, request as http, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app import thai
 from app.catalog.builder import label
-from app.catalog.models import ServiceRequest
+from app.catalog.models import ServiceRequest, ServiceTypeVersion
 from app.catalog.values import display
 from app.extensions import db
 from app.service_requests import engine
+from app.service_requests.overdue import TEMPLATE_ARGS, is_overdue
+from app.service_requests.workflow_spec import DEFAULT_WORKFLOW
 
 APPROVAL_ACTIONS = ("approve", "reject")
-LIMIT = 300
+PAGE_SIZE = 300
 
 
-def _open_requests(division_ids=None) -> list[ServiceRequest]:
-    stmt = (select(ServiceRequest).where(ServiceRequest.closed_at.is_(None))
-            .order_by(ServiceRequest.due_on, ServiceRequest.id).limit(LIMIT))
+@dataclass
+class Page:
+    number: int
+    size: int
+    total: int
+    shown: int
+
+    @property
+    def first(self) -> int:
+        return self.number * self.size + 1 if self.shown else 0
+
+    @property
+    def last(self) -> int:
+        return self.number * self.size + self.shown
+
+    @property
+    def more(self) -> int:  # matters after this page
+        return max(self.total - self.last, 0)
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.size - 1) // self.size, 1)
+
+
+def page_size() -> int:
+    return max(int(current_app.config.get("INBOX_PAGE_SIZE", PAGE_SIZE)), 1)
+
+
+def _page_number() -> int:
+    try:
+        return max(int(http.args.get("page", 0)), 0)
+    except ValueError:
+        return 0
+
+
+def _open_requests(division_ids=None, states=None) -> tuple[list[ServiceRequest], Page]:
+    """One page of open matters (most urgent first) and the count of all of them."""
+    stmt = select(ServiceRequest).where(ServiceRequest.closed_at.is_(None))
     if division_ids is not None:
         stmt = stmt.where(ServiceRequest.division_id.in_(division_ids))
-    return [r for r in db.session.scalars(stmt).unique() if not engine.state(r)["final"]]
+    if states is not None:
+        stmt = stmt.where(ServiceRequest.status.in_(states))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    size, number = page_size(), _page_number()
+    rows = db.session.scalars(stmt.order_by(ServiceRequest.due_on, ServiceRequest.id)
+                              .offset(number * size).limit(size)).unique().all()
+    page = Page(number=number, size=size, total=total, shown=len(rows))
+    return [r for r in rows if not engine.state(r)["final"]], page
+
+
+def _approval_states() -> set[str]:
+    """The states, in any of this organisation's workflows, from which a matter can be approved or rejected:
+    the approvals inbox reads only matters in them."""
+    workflows = [DEFAULT_WORKFLOW] + [w for w in db.session.scalars(
+        select(ServiceTypeVersion.workflow).where(ServiceTypeVersion.workflow.is_not(None)))]
+    return {code for workflow in workflows if workflow for t in workflow.get("transitions", [])
+            if t.get("action") in APPROVAL_ACTIONS for code in t.get("from", [])}
 
 
 def _essentials(request: ServiceRequest, count: int = 4) -> list[tuple[str, str]]:
@@ -36,9 +92,16 @@ def _essentials(request: ServiceRequest, count: int = 4) -> list[tuple[str, str]
     return rows
 
 
+def _pager(endpoint: str, page: Page) -> dict:
+    return {"page": page,
+            "prev_url": url_for(endpoint, page=page.number - 1) if page.number > 0 else None,
+            "next_url": url_for(endpoint, page=page.number + 1) if page.more else None}
+
+
 class InboxView(BaseView):
     route_base = "/inbox"
     default_view = "index"
+    extra_args = dict(TEMPLATE_ARGS)
 
     @expose("/")
     @has_access
@@ -47,32 +110,27 @@ class InboxView(BaseView):
         memberships = list(g.user.memberships or [])
         whole = any(m.role.whole_tenant for m in memberships)
         division_ids = None if whole else sorted({m.division_id for m in memberships})
-        requests = _open_requests(division_ids)
-        today = thai.today_bangkok()
-
-        def late(r):  # past a deadline, unless it waits for the applicant's documents (the clock stops)
-            if r.status in engine.returned_states(r):
-                return False
-            return any(d and d < today for d in (r.due_on, r.step_due_on))
-
+        requests, page = _open_requests(division_ids)
+        late = {r.id for r in requests if is_overdue(r)}
         sections = {
-            "overdue": [r for r in requests if late(r)],
-            "mine": [r for r in requests if r.assignee_id == g.user.id and not late(r)],
-            "new": [r for r in requests if r.status == "submitted" and not late(r)],
+            "overdue": [r for r in requests if r.id in late],
+            "mine": [r for r in requests if r.assignee_id == g.user.id and r.id not in late],
+            "new": [r for r in requests if r.status == "submitted" and r.id not in late],
             "in_progress": [r for r in requests if r.status != "submitted" and r.assignee_id != g.user.id
-                            and not late(r)],
+                            and r.id not in late],
         }
         return self.render_template("inbox/index.html", sections=sections, state_name=engine.state_name,
-                                    appbuilder=self.appbuilder)
+                                    appbuilder=self.appbuilder, **_pager("InboxView.index", page))
 
     @expose("/approvals")
     @has_access
     def approvals(self):
         """Matters waiting for this executive's decision, with the essentials and two buttons each."""
         waiting = []
-        for request in _open_requests():
+        requests, page = _open_requests(states=_approval_states())
+        for request in requests:
             actions = [a for a in engine.available(request, g.user) if a.code in APPROVAL_ACTIONS]
             if actions:
                 waiting.append((request, actions, _essentials(request)))
         return self.render_template("inbox/approvals.html", waiting=waiting, state_name=engine.state_name,
-                                    appbuilder=self.appbuilder)
+                                    appbuilder=self.appbuilder, **_pager("InboxView.approvals", page))

@@ -13,6 +13,7 @@ from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
 from app.service_requests import engine, outbox
 from app.service_requests.models import Notification
+from app.service_requests.overdue import clock_running
 
 log = logging.getLogger(__name__)
 DELAY = "delay_notice"
@@ -20,11 +21,30 @@ DELAY = "delay_notice"
 LICENSING = ("permit", "certificate", "registration")
 
 
+OPDC_COPY = "delay_notice_opdc"
+OPDC_NAME = "สำนักงานคณะกรรมการพัฒนาระบบราชการ (สำนักงาน ก.พ.ร.)"
+
+
 def _recipient(request: ServiceRequest) -> str:
-    for code in ("email", "phone", "contact_phone", "applicant", "applicant_name", "requester"):
+    """The applicant's e-mail (the portal's contact address or an e-mail field) so the notice is e-mailed;
+    else a phone number or name for the letter and the clerk."""
+    from app.service_requests.notify import applicant_email
+
+    address = applicant_email(request)
+    if address:
+        return address
+    for code in ("phone", "contact_phone", "applicant", "applicant_name", "requester"):
         if request.data.get(code):
             return str(request.data[code])
     return request.title
+
+
+def _opdc_recipient() -> str:
+    """ก.พ.ร.'s address for the copies when the platform is given one (OPDC_EMAIL), else its name: the copy
+    then waits in the outbox for the clerk to send by the official channel."""
+    from flask import current_app
+
+    return current_app.config.get("OPDC_EMAIL") or OPDC_NAME
 
 
 def delay_notices(today: date | None = None) -> int:
@@ -37,7 +57,7 @@ def delay_notices(today: date | None = None) -> int:
             ServiceType.category.in_(LICENSING))).unique().all()
     for request in overdue:
         # closed, or waiting for the applicant's missing documents (s.8: the clock is not running)
-        if engine.state(request)["final"] or request.status in engine.returned_states(request):
+        if not clock_running(request):
             continue
         period = (today - request.due_on).days // 7  # 0 on the first day late, 1 after 7 more days, ...
         exists = db.session.scalar(select(Notification.id).where(
@@ -54,9 +74,14 @@ def delay_notices(today: date | None = None) -> int:
                   f"หน่วยงานขอแจ้งความล่าช้าตามมาตรา 10 แห่งพระราชบัญญัติการอำนวยความสะดวกในการพิจารณาอนุญาต"
                   f"ของทางราชการ พ.ศ. 2558 และจะแจ้งความคืบหน้าทุก 7 วัน สำเนาถึงสำนักงาน ก.พ.ร."),
         )
+        # the copy to ก.พ.ร. is its own outbox entry, so it can be reviewed (and e-mailed) like the notice
+        copy = dict(values, kind=OPDC_COPY, dedupe_key=f"{OPDC_COPY}:{request.id}:{period}",
+                    recipient=_opdc_recipient(), subject=f"สำเนา {values['subject']}",
+                    body=f"สำเนาหนังสือแจ้งผู้ยื่นคำขอ ({values['recipient']})\n\n{values['body']}")
         try:
             with db.session.begin_nested():
                 outbox.write(**values)
+                outbox.write(**copy)
         except IntegrityError:  # another run wrote it first: once per period all the same
             continue
         written += 1

@@ -184,7 +184,7 @@ class NotificationView(TenantModelView):
 
 
 NOTICE_KINDS = {
-    "delay_notice": _l("Delay notice"), "new_step": _l("Waiting for you"), "status": _l("Progress to applicant"),
+    "delay_notice": _l("Delay notice"), "delay_notice_opdc": _l("Copy of a delay notice to OPDC"), "new_step": _l("Waiting for you"), "status": _l("Progress to applicant"),
     "forwarded": _l("Forwarded to an outside body"), "forward_received": _l("Forwarded to us"),
     "forward_message": _l("Message on a forwarded matter"), "forward_answered": _l("Forwarded matter answered"),
     "forward_withdrawn": _l("Forwarded matter withdrawn"),

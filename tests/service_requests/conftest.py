@@ -130,6 +130,24 @@ def smtp_server(app):
         controller.stop()
 
 
+def _fresh(data: dict) -> dict:
+    """The same form again, its files re-readable."""
+    return {k: (io.BytesIO(v[0].getvalue()), v[1]) if isinstance(v, tuple) and hasattr(v[0], "getvalue") else v
+            for k, v in data.items()}
+
+
+def save_form(client, url: str, data: dict):
+    """Save a staff request form as a clerk does: when the form first shows the fee to check, save again
+    with the fee seen."""
+    response = client.post(url, data=_fresh(data), content_type="multipart/form-data")
+    if response.status_code == 200:
+        quoted = re.search(r'name="quoted" value="([^"]+)"', response.get_data(as_text=True))
+        if quoted:
+            response = client.post(url, data={**_fresh(data), "quoted": quoted.group(1)},
+                                   content_type="multipart/form-data")
+    return response
+
+
 def file_complaint(client, service_id, what="ไฟทางดับหน้าบ้านเลขที่ 5", secret="ผู้ร้องเคยร้องเรื่องนี้แล้ว"):
     data = {"what": what, "email": "somsri@example.com", "secret_note": secret,
             "photo": (io.BytesIO(PNG), "lamp.png"), "intent": "save"}

@@ -70,3 +70,52 @@ def test_delegate_approves_only_within_the_dates(app, client_for, tenant_a, tena
         assert response.status_code == 200
     finally:
         _clear(app, tenant_a.id)
+
+
+def test_an_end_before_the_start_is_refused_in_thai(app, client_for, tenant_a):
+    today = thai.today_bangkok()
+    admin = client_for("a.admin")
+    try:
+        response = _delegate(admin, tenant_a.user_ids, today, today - timedelta(days=1))
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and "วันสิ้นสุดต้องไม่อยู่ก่อนวันเริ่มต้น" in html
+        with app.app_context(), tenant_scope(tenant_a.id):
+            assert db.session.scalar(select(Delegation.id)) is None  # nothing written
+        # editing an existing one into a reversed range is refused the same way
+        assert _delegate(admin, tenant_a.user_ids, today, today + timedelta(days=2)).status_code == 302
+        with app.app_context(), tenant_scope(tenant_a.id):
+            pk = db.session.scalar(select(Delegation.id))
+        html = admin.post(f"/delegations/edit/{pk}", data={
+            "delegator": tenant_a.user_ids["a.mayor"], "delegate": tenant_a.user_ids["a.manager"],
+            "role_code": "mayor", "kind": "on_behalf", "start_on": thai.format_date_input(today),
+            "end_on": thai.format_date_input(today - timedelta(days=3))}).get_data(as_text=True)
+        assert "วันสิ้นสุดต้องไม่อยู่ก่อนวันเริ่มต้น" in html
+        with app.app_context(), tenant_scope(tenant_a.id):
+            assert db.session.get(Delegation, pk).end_on == today + timedelta(days=2)
+    finally:
+        _clear(app, tenant_a.id)
+
+
+def test_the_first_and_the_last_day_are_both_included(app, client_for, tenant_a, director_in_engineering):
+    """A delegation running from today, and one ending today, both let the delegate decide today; one that
+    ended yesterday or starts tomorrow does not."""
+    today = thai.today_bangkok()
+    admin, manager = client_for("a.admin"), client_for("a.manager")
+    pk = _to_approval(app, client_for, tenant_a)
+    ranges = {
+        "first day": ((today, today + timedelta(days=10)), True),
+        "last day": ((today - timedelta(days=10), today), True),
+        "ended yesterday": ((today - timedelta(days=10), today - timedelta(days=1)), False),
+        "starts tomorrow": ((today + timedelta(days=1), today + timedelta(days=10)), False),
+    }
+    try:
+        for name, ((start, end), runs) in ranges.items():
+            assert _delegate(admin, tenant_a.user_ids, start, end).status_code == 302, name
+            html = manager.get("/inbox/approvals").get_data(as_text=True)
+            assert (f"#{pk} " in html) is runs, name
+            page = manager.get(f"/service-requests/show/{pk}").get_data(as_text=True)
+            assert ('value="approve"' in page) is runs, name
+            _clear(app, tenant_a.id)
+        assert _state(app, pk) == "awaiting_approval"
+    finally:
+        _clear(app, tenant_a.id)

@@ -11,7 +11,7 @@ from app.catalog import services
 from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
 from app.service_requests.models import Notification
-from app.service_requests.notices import delay_notices
+from app.service_requests.notices import DELAY, OPDC_COPY, delay_notices
 from app.tenancy.context import platform_scope, tenant_scope
 from tests.conftest import ROOT
 
@@ -28,7 +28,8 @@ def _overdue_request(app, tenant_id, days_late=1):
 
 def _notices(app, pk):
     with app.app_context(), platform_scope():
-        return db.session.scalar(select(func.count()).select_from(Notification).where(Notification.request_id == pk))
+        return db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.request_id == pk, Notification.kind == DELAY))
 
 
 def test_one_notice_per_seven_days_even_when_run_twice(app, tenant_a, tenant_b):
@@ -118,7 +119,48 @@ def test_notices_are_emailed_when_smtp_is_configured(app, tenant_a, smtp_server)
     mine = [r for r in received if r[0] == ["somchai@example.org"]]
     assert len(mine) == 1
     with app.app_context(), platform_scope():
-        assert db.session.scalars(select(Notification.emailed).where(Notification.request_id == pk)).one() is True
+        assert db.session.scalars(select(Notification.emailed).where(
+            Notification.request_id == pk, Notification.kind == DELAY)).one() is True
+
+
+def test_a_portal_applicant_is_emailed_at_their_contact_address(app, tenant_a, smtp_server):
+    """The citizen portal keeps the applicant's e-mail as the matter's contact address, not a form field."""
+    pk = _overdue_request(app, tenant_a.id)
+    with app.app_context(), platform_scope():
+        request = db.session.get(ServiceRequest, pk)
+        request.channel, request.contact_email = "portal", "manee.portal@example.org"
+        db.session.commit()
+    with app.test_request_context(), tenant_scope(tenant_a.id):
+        delay_notices()
+    assert [r for r in smtp_server if r[0] == ["manee.portal@example.org"]]
+    with app.app_context(), platform_scope():
+        notice = db.session.scalars(select(Notification).where(
+            Notification.request_id == pk, Notification.kind == DELAY)).one()
+        assert notice.recipient == "manee.portal@example.org" and notice.emailed
+
+
+def test_the_copy_to_opdc_is_its_own_outbox_entry(app, client_for, tenant_a, tenant_b):
+    """s.10: the copy to ก.พ.ร. is recorded as a notice of its own, once per period, reviewable in the outbox
+    (e-mailed when the platform is given ก.พ.ร.'s address)."""
+    pk = _overdue_request(app, tenant_a.id)
+    with app.test_request_context(), tenant_scope(tenant_a.id):
+        delay_notices()
+        delay_notices()
+        delay_notices(today=date.today() + timedelta(days=6))  # the next 7-day period
+    with app.app_context(), platform_scope():
+        copies = db.session.scalars(select(Notification).where(
+            Notification.request_id == pk, Notification.kind == OPDC_COPY).order_by(Notification.period)).all()
+        notices = db.session.scalars(select(Notification).where(
+            Notification.request_id == pk, Notification.kind == DELAY).order_by(Notification.period)).all()
+        assert [c.period for c in copies] == [n.period for n in notices] == [0, 1]
+        assert "ก.พ.ร." in copies[0].recipient and copies[0].subject.startswith("สำเนา")
+        assert notices[0].body in copies[0].body and "มานี" in copies[0].body  # whom the original went to
+        copy_id = copies[0].id
+    html = client_for("a.officer").get("/outbox/list/").get_data(as_text=True)
+    assert "สำเนาหนังสือแจ้งความล่าช้าถึงสำนักงาน ก.พ.ร." in html
+    page = client_for("a.officer").get(f"/outbox/show/{copy_id}")
+    assert page.status_code == 200 and "มาตรา 10" in page.get_data(as_text=True)
+    assert client_for("b.officer").get(f"/outbox/show/{copy_id}").status_code == 404
 
 
 def test_complaints_get_no_licensing_act_notices(app, client_for, tenant_a, service):

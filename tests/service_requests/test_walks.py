@@ -31,11 +31,14 @@ from app.service_requests.clock import WorkingCalendar
 from app.service_requests.models import ServiceRequestEvent
 from app.tenancy.context import platform_scope, tenant_scope
 from tests.conftest import FIXTURES, PASSWORD, ROOT, ids_in_links, login
+from tests.service_requests.conftest import save_form
 
 SERVICES = os.path.join(ROOT, "seeds", "services")
 DONE = "ดำเนินการแล้ว"  # "Done: the request is now ..."
 ONLY = "เท่านั้นที่ดำเนินการนี้ได้"  # "Only <roles> of the division <กอง> may do this."
+HIDDEN = "404"  # the matter is outside the person's reach: not at, nor passed through, their กอง
 NOTE_NEEDED = "กรุณาระบุเหตุผลในบันทึก"  # "Please write the reason in the note."
+LIST_NEEDED = "กรุณาเลือกเอกสารที่ยังขาด"  # the deficiency record lists what is missing (s.8)
 
 # the people who walk the matters in tenant A: username -> first name, last name, [(กอง, role)]
 STAFF = {
@@ -153,7 +156,7 @@ def _snap(app, pk) -> Snapshot:
 
 
 def _file(client, st, data) -> int:
-    response = client.post(f"/service-requests/new/{st}", data={**data, "intent": "save"})
+    response = save_form(client, f"/service-requests/new/{st}", {**data, "intent": "save"})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return int(re.search(r"/service-requests/show/(\d+)", response.headers["Location"]).group(1))
 
@@ -216,6 +219,12 @@ class Walk:
         """`username` may not take `action` now: a clear message, and nothing about the matter changes."""
         before = _snap(self.app, self.pk)
         client = self.client(username)
+        if says == HIDDEN:  # not even seen: the page and the step are both "not found"
+            assert client.get(f"/service-requests/show/{self.pk}").status_code == 404
+            assert client.post(f"/service-requests/act/{self.pk}", data={"action": action, "note": note}
+                               ).status_code == 404
+            assert _snap(self.app, self.pk) == before
+            return ""
         page = _page(client, self.pk)
         if says == ONLY:  # not theirs to take: not even offered
             assert f'value="{action}"' not in page
@@ -263,7 +272,11 @@ def _from_inbox(client, pk, action, note) -> str:
     version = re.search(r'name="version" value="(\d+)"', card).group(1)
     response = client.post(f"/service-requests/act/{pk}", data={
         "action": action, "note": note, "version": version, "next": "/inbox/approvals"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/inbox/approvals")
+    if response.status_code != 302:  # refused: the matter's page, the reason and the comment typed kept
+        html = response.get_data(as_text=True)
+        assert f">{note}</textarea>" in html
+        return html
+    assert response.headers["Location"].endswith("/inbox/approvals")
     return client.get("/inbox/approvals").get_data(as_text=True)
 
 
@@ -310,7 +323,7 @@ def test_a_complaint_walks_office_to_engineering_and_back(app, client_for, tenan
     assert filed.due_on == _due_after(app, tenant_a.id, 15) and filed.events == ()
     assert walk.in_queue_of("a.walk.clerk") and not walk.in_queue_of("a.walk.engineer")
 
-    walk.refused("a.walk.engineer", "accept")  # กองช่าง cannot receive it for สำนักปลัด
+    walk.refused("a.walk.engineer", "accept", says=HIDDEN)  # กองช่าง neither sees nor receives it for สำนักปลัด
     walk.walled_off("accept")
     walk.step("a.walk.clerk", "accept", to="triage", division="office", days=2)
     walk.step("a.walk.clerk", "to_engineering", "ไฟฟ้าสาธารณะ ส่งกองช่าง", to="at_engineering",
@@ -318,7 +331,7 @@ def test_a_complaint_walks_office_to_engineering_and_back(app, client_for, tenan
     assert walk.in_queue_of("a.walk.engineer") and not walk.in_queue_of("a.walk.clerk")
 
     walk.refused("a.walk.clerk", "resolve", "แก้แล้ว")  # สำนักปลัด no longer holds it
-    walk.refused("a.walk.cashier", "resolve", "แก้แล้ว")  # nor does กองคลัง
+    walk.refused("a.walk.cashier", "resolve", "แก้แล้ว", says=HIDDEN)  # nor does กองคลัง, which never had it
     walk.walled_off("resolve")
     walk.step("a.walk.engineer", "resolve", "เปลี่ยนหลอดไฟ LED เสาที่ 12 แล้ว", to="fixed", division="office",
               days=2)  # the guide's 1 + 2 + 10 + 2 = 15 working days
@@ -352,22 +365,33 @@ def test_a_building_permit_walks_to_the_handed_over_permit(app, client_for, tena
     # Building Control Act s.25: "ภายใน 45 วัน" counts calendar days (the template's sla_unit: calendar)
     assert filed.due_on == thai.today_bangkok() + timedelta(days=45)
 
-    walk.refused("a.walk.cashier", "accept")
-    walk.refused("a.walk.clerk", "accept")
+    walk.refused("a.walk.cashier", "accept", says=HIDDEN)  # not at, nor yet through, กองคลัง or สำนักปลัด
+    walk.refused("a.walk.clerk", "accept", says=HIDDEN)
     walk.walled_off("accept")
     walk.step("a.walk.engineer", "accept", to="checking", division="engineering", days=30)
 
     # the one deficiency return: the reason is required, and it is taken once only (s.8)
-    walk.refused("a.walk.engineer", "return_for_documents", says=NOTE_NEEDED)
-    missing = "ขาดรายการคำนวณโครงสร้าง และหนังสือยินยอมของเจ้าของที่ดินข้างเคียง"
-    walk.step("a.walk.engineer", "return_for_documents", missing, to="returned", division="engineering", days=None)
+    walk.refused("a.walk.engineer", "return_for_documents", "ขาดเอกสาร", says=LIST_NEEDED)
+    missing = "รายการคำนวณโครงสร้าง\nหนังสือยินยอมของเจ้าของที่ดินข้างเคียง"
+
+    def return_with_the_list():  # the deficiency record: a document of the service's and two other items
+        client = walk.client("a.walk.engineer")
+        version = re.search(r'name="version" value="(\d+)"', _page(client, pk)).group(1)
+        return client.post(f"/service-requests/act/{pk}", data={
+            "action": "return_for_documents", "version": version, "missing": "id_card_copy",
+            "missing_other": missing}, follow_redirects=True).get_data(as_text=True)
+
+    walk.step("a.walk.engineer", "return_for_documents", to="returned", division="engineering", days=None,
+              via=return_with_the_list, recorded=lambda note: note.splitlines()[1:] == [
+                  "1. สำเนาบัตรประจำตัวประชาชนผู้ขออนุญาต", "2. รายการคำนวณโครงสร้าง",
+                  "3. หนังสือยินยอมของเจ้าของที่ดินข้างเคียง"])
     walk.step("a.walk.engineer", "resubmit", "ได้รับเอกสารครบแล้ว", to="checking", division="engineering", days=30)
     assert 'value="return_for_documents"' not in _page(walk.client("a.walk.engineer"), pk)
     walk.refused("a.walk.engineer", "return_for_documents", "ขาดอีก", says="มาตรา 8")
 
     # only the director of กองช่าง asks for the fee; the payment request prices the matter
     walk.refused("a.walk.engineer", "request_payment")
-    walk.refused("a.walk.cashier", "request_payment")
+    walk.refused("a.walk.cashier", "request_payment", says=HIDDEN)
     with app.app_context(), platform_scope():  # filing quoted it too: clear it to see the payment request do it
         db.session.get(ServiceRequest, pk).fee_total = None
         db.session.commit()
@@ -433,7 +457,7 @@ def test_a_building_permit_walks_to_the_handed_over_permit(app, client_for, tena
         (engineer, "วิศวะ นายช่าง", "complete", "permit_signed", "completed", "engineering"),
     ]
     timeline = walk.timeline_shows("a.walk.engineer")
-    for text in (missing, receipt, comment, "รอเจ้าพนักงานท้องถิ่นลงนามใบอนุญาต (แบบ อ.1)", "ส่งมอบใบอนุญาตแล้ว"):
+    for text in (*missing.splitlines(), receipt, comment, "รอเจ้าพนักงานท้องถิ่นลงนามใบอนุญาต (แบบ อ.1)", "ส่งมอบใบอนุญาตแล้ว"):
         assert text in timeline
     assert 'id="request-actions"' not in _page(walk.client("a.walk.engineer"), pk)
     walk.walled_off("complete")
