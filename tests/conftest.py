@@ -38,26 +38,34 @@ def database_url(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
-@pytest.fixture(scope="session")
-def app(database_url):
+def seeded_app(database_url: str, seed_paths: list[str], **extra):
+    """Migrate a database, then apply seed files with a second app (now that the tables exist, FAB registers
+    its permissions as a real start-up does); returns that app."""
     from flask_migrate import upgrade
 
     from app.seeds.apply import apply_paths
 
-    bootstrap = make_app(database_url)
-    with bootstrap.app_context():
+    with make_app(database_url, **extra).app_context():
         upgrade(directory=os.path.join(ROOT, "app", "migrations"))
-    # A second app, now that the tables exist, registers FAB's permissions as a real start-up does.
-    application = make_app(database_url)
+    application = make_app(database_url, **extra)
     with application.app_context():
-        plan = apply_paths(
-            [os.path.join(ROOT, "seeds", "platform"), os.path.join(FIXTURES, "roles_extra.yaml"),
-             os.path.join(FIXTURES, "operator.yaml"),
-             os.path.join(FIXTURES, "service_template.yaml"),
-             os.path.join(FIXTURES, "tenant_a.yaml"), os.path.join(FIXTURES, "tenant_b.yaml")]
-        )
-        assert not plan.errors, plan.errors
+        plan = apply_paths(seed_paths)
+        assert not plan.errors, [str(e) for e in plan.errors]
     return application
+
+
+def demo_seed_paths(*folders: str) -> list[str]:
+    """The real seed folders (seeds/platform, seeds/services, ...), by name."""
+    return [os.path.join(ROOT, "seeds", folder) for folder in folders]
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    return seeded_app(database_url, [
+        os.path.join(ROOT, "seeds", "platform"), os.path.join(FIXTURES, "roles_extra.yaml"),
+        os.path.join(FIXTURES, "operator.yaml"), os.path.join(FIXTURES, "service_template.yaml"),
+        os.path.join(FIXTURES, "tenant_a.yaml"), os.path.join(FIXTURES, "tenant_b.yaml"),
+    ])
 
 
 @dataclass

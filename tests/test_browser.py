@@ -13,7 +13,7 @@ import uuid
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, ROOT, make_app
+from tests.conftest import PASSWORD, ROOT, make_app, seeded_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = os.path.join(ROOT, "test-output", "browser")
@@ -124,20 +124,11 @@ def _second_database(database_url: str, tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def demo_server(database_url, tmp_path_factory):
     """The real seed files on a database of their own, served with CSRF on; yields (url, [(user, password)])."""
-    from flask_migrate import upgrade
-
-    from app.seeds.apply import apply_paths
     from app.seeds.loader import load
 
-    url = _second_database(database_url, tmp_path_factory)
-    with make_app(url).app_context():
-        upgrade(directory=os.path.join(ROOT, "app", "migrations"))
-    seeded = make_app(url)  # now that the tables exist, FAB registers its permissions
     paths = [os.path.join(ROOT, p) for p in DEMO_SEEDS]
-    with seeded.app_context():
-        plan = apply_paths(paths)
-        assert not plan.errors, [str(e) for e in plan.errors]
-        loaded = load(paths)
+    seeded = seeded_app(_second_database(database_url, tmp_path_factory), paths)
+    loaded = load(paths)
     # the organisations' people first, so that each screen is checked inside an organisation; operators last
     users = [(u["username"], u["password"]) for kind in ("tenant", "operators") for seed in loaded.files
              if seed.kind == kind for u in seed.data["users"] if u.get("password")]

@@ -1,11 +1,9 @@
 """Every service of the demo organisations (templates and the YAML-only sixth service) takes a request end
 to end: its generated schema accepts plausible values, the fee is computed, the guide renders."""
 import io
-import os
 from decimal import Decimal
 
 import geothai
-from flask_migrate import upgrade
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
@@ -14,10 +12,9 @@ from app.catalog.attachments import store
 from app.catalog.builder import document_fields
 from app.catalog.models import ServiceType
 from app.extensions import db
-from app.seeds.apply import apply_paths
 from app.tenancy.context import platform_scope, tenant_scope
 from app.tenancy.models import Tenant
-from tests.conftest import ROOT, make_app
+from tests.conftest import demo_seed_paths, seeded_app
 
 
 def sample(spec):
@@ -43,14 +40,10 @@ def sample(spec):
 
 def test_every_demo_service_takes_a_request(tmp_path):
     url = "sqlite:///" + str(tmp_path / "demo.db")
-    app = make_app(url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
-    with app.app_context():
-        upgrade(directory=os.path.join(ROOT, "app", "migrations"))
-    app = make_app(url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    app = seeded_app(url, demo_seed_paths("platform", "services", "tenants", "demo"),
+                     UPLOAD_FOLDER=str(tmp_path / "uploads"))
     filed = []
     with app.test_request_context():
-        plan = apply_paths([os.path.join(ROOT, "seeds", p) for p in ("platform", "services", "tenants", "demo")])
-        assert not plan.errors, plan.errors
         with platform_scope():
             tenants = [(t.id, t.dla_code) for t in db.session.scalars(select(Tenant))]
         for tenant_id, dla in tenants:
@@ -87,18 +80,11 @@ def test_a_complaint_walks_through_the_right_divisions(tmp_path):
     """เทศบาลเมืองแม่เหียะ: a street light out goes office → engineering → office, by the complaint's YAML."""
     from flask_appbuilder.security.sqla.models import User
 
-    from app.security import services as grants
-    from app.security.models import RoleTemplate
     from app.service_requests import engine
-    from app.tenancy.models import Division
 
     url = "sqlite:///" + str(tmp_path / "walk.db")
-    app = make_app(url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
-    with app.app_context():
-        upgrade(directory=os.path.join(ROOT, "app", "migrations"))
-    app = make_app(url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    app = seeded_app(url, demo_seed_paths("platform", "services", "tenants"), UPLOAD_FOLDER=str(tmp_path / "uploads"))
     with app.test_request_context():
-        assert not apply_paths([os.path.join(ROOT, "seeds", p) for p in ("platform", "services", "tenants")]).errors
         with platform_scope():
             tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.dla_code == "6500101"))
         with tenant_scope(tenant_id):

@@ -2,23 +2,20 @@
 screens: the generated Thai form, filing with documents, the page, editing, the guide; and Mae Hia's own
 fees by its เทศบัญญัติ instead of the template's."""
 import io
-import os
 import re
 from decimal import Decimal
 
 import geothai
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from app.catalog import services
 from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
-from app.seeds.apply import apply_paths
 from app.tenancy.context import platform_scope, tenant_scope
 from app.tenancy.models import Tenant
 from tests.catalog.helpers import save_request
-from tests.conftest import ROOT, login, make_app
+from tests.conftest import demo_seed_paths, login, seeded_app
 
 DEMO_PASSWORD = "thongthin2569"
 
@@ -27,14 +24,7 @@ DEMO_PASSWORD = "thongthin2569"
 def demo_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     url = "sqlite:///" + str(folder / "demo.db")
-    app = make_app(url, UPLOAD_FOLDER=str(folder / "uploads"))
-    with app.app_context():
-        upgrade(directory=os.path.join(ROOT, "app", "migrations"))
-    app = make_app(url, UPLOAD_FOLDER=str(folder / "uploads"))
-    with app.app_context():
-        plan = apply_paths([os.path.join(ROOT, "seeds", p) for p in ("platform", "services", "tenants")])
-        assert not plan.errors, plan.errors
-        db.session.remove()
+    app = seeded_app(url, demo_seed_paths("platform", "services", "tenants"), UPLOAD_FOLDER=str(folder / "uploads"))
     yield app
     with app.app_context():
         db.engine.dispose()
