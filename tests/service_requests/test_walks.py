@@ -23,6 +23,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 
 from app import thai
+from app.billing.models import Payment
 from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
 from app.security.models import Membership, RoleTemplate
@@ -31,7 +32,7 @@ from app.service_requests.clock import WorkingCalendar
 from app.service_requests.models import ServiceRequestEvent
 from app.tenancy.context import platform_scope, tenant_scope
 from tests.conftest import FIXTURES, PASSWORD, ROOT, ids_in_links, login
-from tests.service_requests.conftest import save_form
+from tests.service_requests.conftest import act, save_form
 
 SERVICES = os.path.join(ROOT, "seeds", "services")
 DONE = "ดำเนินการแล้ว"  # "Done: the request is now ..."
@@ -403,13 +404,36 @@ def test_a_building_permit_walks_to_the_handed_over_permit(app, client_for, tena
     assert snap.fee_total == fee
     assert walk.in_queue_of("a.walk.cashier") and not walk.in_queue_of("a.walk.engineer")
 
-    # กองคลัง takes the payment, with the receipt number
+    # กองคลัง records the payment: receipt number and amount, checked against the fee asked
     walk.refused("a.walk.engineer", "record_payment", "ใบเสร็จ 1/1")
     walk.refused("a.walk.chief", "record_payment", "ใบเสร็จ 1/1")
     walk.walled_off("record_payment")  # B's กองคลัง officer holds the same role in a กอง of the same code
-    walk.refused("a.walk.cashier", "record_payment", says=NOTE_NEEDED)
-    receipt = "ใบเสร็จรับเงินเล่มที่ 12 เลขที่ 345"
-    walk.step("a.walk.cashier", "record_payment", receipt, to="awaiting_signature", division="office", days=7)
+    walk.refused("a.walk.cashier", "record_payment", says="กรุณากรอกเลขที่ใบเสร็จรับเงิน")
+    cashier_page = _page(walk.client("a.walk.cashier"), pk)
+    assert 'id="payment-fields"' in cashier_page and f'value="{fee}"' in cashier_page  # the fee asked, prefilled
+    receipt = "เล่ม 12 เลขที่ 345/2570"
+
+    def pay(amount):
+        return lambda: act(walk.client("a.walk.cashier"), pk, "record_payment", payment_receipt_no=receipt,
+                           payment_amount=amount, payment_method="cash", payment_paid_on="")
+
+    def payments():
+        with app.app_context(), platform_scope():
+            rows = [(p.tenant_id, p.amount, p.receipt_no, p.method, p.recorded_by_id)
+                    for p in db.session.scalars(select(Payment).where(Payment.receipt_no == receipt))]
+            db.session.remove()
+            return rows
+
+    before = _snap(app, pk)
+    html = pay("60.00")()  # a slip of the finger: refused, saying what is due, and nothing written
+    assert "ไม่ตรงกับค่าธรรมเนียมที่ต้องชำระ" in html and thai.format_baht(fee) in html and DONE not in html
+    assert _snap(app, pk) == before and payments() == []
+    walk.step("a.walk.cashier", "record_payment", to="awaiting_signature", division="office", days=7,
+              via=pay(str(fee)), recorded=lambda note: receipt in note and thai.format_baht(fee) in note)
+    assert payments() == [(tenant_a.id, fee, receipt, "cash", walkers["a.walk.cashier"])]
+    with app.app_context(), tenant_scope(tenant_b.id):  # B's books do not see A's receipt
+        assert db.session.scalar(select(Payment.id).where(Payment.receipt_no == receipt)) is None
+        db.session.remove()
 
     # the local official signs on the phone screen; staff cannot, and B's mayor never sees it
     walk.refused("a.walk.chief", "approve")
