@@ -2,7 +2,7 @@
 requests filed through each service's generated Thai form (with the fee quoted before saving)."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, session, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from markupsafe import Markup
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
@@ -14,7 +14,7 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from app import thai
-from app.catalog import services
+from app.catalog import pending_uploads, services
 from app.catalog.builder import build_form, form_values, label
 from app.catalog.fees import FeeInputError
 from app.catalog.models import FeeSchedule, ServiceFieldDraft, ServiceRequest, ServiceType
@@ -339,7 +339,8 @@ class ServiceRequestView(TenantModelView):
 
     def _form_page(self, service_type, version, item):
         form_class = build_form(version.fields, staff=True, documents=version.documents)
-        pending = _pending_files(service_type, item) if request.method == "POST" else {}
+        pending = (pending_uploads.pending(PENDING_FILES, _pending_scope(service_type, item))
+                   if request.method == "POST" else {})
         data = {**(item.data if item is not None else {}), **pending}
         form = form_class(data=data or None)
         quote = None
@@ -377,7 +378,7 @@ class ServiceRequestView(TenantModelView):
                     db.session.rollback()
                     flash(str(exc), "danger")
                 else:
-                    session.pop(PENDING_FILES, None)
+                    pending_uploads.forget(PENDING_FILES)
                     flash(_("Saved."), "success")
                     return redirect(url_for("ServiceRequestView.show", pk=item.id))
             elif any(getattr(form, code).errors for code in form.spec_codes):
@@ -437,30 +438,14 @@ class ServiceCatalogView(BaseView):
 PENDING_FILES = "catalog_pending_files"
 
 
-def _pending_files(service_type, item) -> dict:
-    """Files already chosen on this form before the fee was confirmed (stored, not yet linked)."""
-    saved = session.get(PENDING_FILES) or {}
-    if (saved.get("tenant"), saved.get("service"), saved.get("item")) != (
-            service_type.tenant_id, service_type.id, item.id if item is not None else None):
-        return {}
-    return {code: ids for code, ids in (saved.get("files") or {}).items() if ids}
+def _pending_scope(service_type, item) -> dict:
+    return {"tenant": service_type.tenant_id, "service": service_type.id, "item": item.id if item is not None else None}
 
 
 def _keep_files(service_type, item, form, form_class) -> None:
     """Keep the files sent with a Save that first had to show the fee, so they need not be chosen again."""
-    kept = _pending_files(service_type, item)
-    fresh = {spec["code"]: getattr(form, spec["code"]).data for spec in form_class.specs
-             if spec["kind"] == "file" and getattr(form, spec["code"]).data
-             and hasattr(getattr(form, spec["code"]).data[0], "stream")}
-    if fresh:
-        stored = services.store_uploads(service_type.tenant_id, [s for s in form_class.specs if s["code"] in fresh],
-                                        fresh, g.user.id)
-        db.session.commit()
-        for code in fresh:
-            kept[code] = stored[code]
-            getattr(form, code).data = getattr(form, code).object_data = stored[code]
-    session[PENDING_FILES] = {"tenant": service_type.tenant_id, "service": service_type.id,
-                              "item": item.id if item is not None else None, "files": kept}
+    kept = pending_uploads.keep(PENDING_FILES, _pending_scope(service_type, item), service_type, form, form_class,
+                                g.user.id)
     if kept:
         from app.catalog.attachments import Attachment
 

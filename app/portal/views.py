@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.catalog import services
+from app.catalog import pending_uploads, services
 from app.catalog.builder import build_form, form_values, label, visible_fields
 from app.catalog.fees import FeeInputError
 from app.catalog.models import ServiceRequest, ServiceType
@@ -84,7 +84,7 @@ def new(code: str):
     service_type = _service_or_404(code)
     version = services.current_version(service_type)
     form_class = build_form(version.fields, staff=False, documents=version.documents)
-    pending = _pending(service_type.id)
+    pending = pending_uploads.pending(PENDING_KEY, _pending_scope(service_type))
     form = form_class(data=pending or None)
     notice_version, notice_text = privacy.notice(g.portal_tenant)
     extra_errors: dict[str, str] = {}
@@ -113,7 +113,8 @@ def new(code: str):
             else:
                 return redirect(url_for("portal.submitted", pk=item.id))
         else:
-            _keep_uploads(service_type, form, form_class)
+            # files already sent are kept, so a mistake elsewhere never costs the citizen their uploads
+            pending_uploads.keep(PENDING_KEY, _pending_scope(service_type), service_type, form, form_class, None)
             flash(_("Please correct the highlighted fields."), "danger")
     return render_template(
         "portal/form.html", form=form, service_type=service_type, version=version, quote=quote,
@@ -129,7 +130,7 @@ def _file(service_type, form, form_class, email, notice_version) -> ServiceReque
     item.channel, item.secret_hash = "portal", tracking.hash_secret(secret)
     item.contact_email, item.consent_version = email or None, notice_version
     db.session.commit()
-    session.pop(PENDING_KEY, None)
+    pending_uploads.forget(PENDING_KEY)
     tracking.grant(item.tenant_id, item.id)
     session[NEW_SECRET_KEY] = {"id": item.id, "secret": secret}
     if email:
@@ -142,30 +143,8 @@ def _file(service_type, form, form_class, email, notice_version) -> ServiceReque
     return item
 
 
-def _pending(service_type_id: int) -> dict:
-    """Files a citizen already sent with a form that had mistakes: kept, so they need not be chosen again."""
-    saved = session.get(PENDING_KEY) or {}
-    if saved.get("tenant") != g.portal_tenant.id or saved.get("service") != service_type_id:
-        return {}
-    return {code: ids for code, ids in saved.get("files", {}).items() if ids}
-
-
-def _keep_uploads(service_type, form, form_class) -> None:
-    kept = dict(_pending(service_type.id))
-    fresh = {}
-    for spec in form_class.specs:
-        field = getattr(form, spec["code"])
-        if spec["kind"] == "file" and not field.errors and field.data and hasattr(field.data[0], "stream"):
-            fresh[spec["code"]] = field.data
-    if fresh:
-        stored = services.store_uploads(service_type.tenant_id, [s for s in form_class.specs if s["code"] in fresh],
-                                        fresh, None)
-        db.session.commit()
-        for code in fresh:
-            kept[code] = stored[code]
-            getattr(form, code).data = stored[code]
-            getattr(form, code).object_data = stored[code]
-    session[PENDING_KEY] = {"tenant": g.portal_tenant.id, "service": service_type.id, "files": kept}
+def _pending_scope(service_type) -> dict:
+    return {"tenant": g.portal_tenant.id, "service": service_type.id}
 
 
 def _kept_names(form) -> dict:
