@@ -1,5 +1,8 @@
 """Imports every model so that the shared metadata (and Alembic) sees every table."""
-from app.billing.models import Payment  # noqa: F401
+from app.billing.models import (  # noqa: F401
+    BankImport, BankImportLine, BillingRun, Payment, WasteAccount, WasteAccountTier, WasteInvoice, WasteReceipt,
+    WasteRoute, WasteSettings,
+)
 from app.catalog.attachments import Attachment  # noqa: F401
 from app.catalog.models import (  # noqa: F401
     FeeSchedule,
@@ -9,7 +12,8 @@ from app.catalog.models import (  # noqa: F401
     ServiceType,
     ServiceTypeVersion,
 )
-from app.certificates.models import Certificate, CertificateCounter  # noqa: F401
+from app.certificates.models import Certificate  # noqa: F401
+from app.numbering import NumberCounter  # noqa: F401
 from app.service_requests.models import (  # noqa: F401
     Delegation,
     Forwarding,

@@ -1,35 +1,19 @@
-"""Issuing a certificate inside the step that grants it: the next number of its series and fiscal year is
-taken under a row lock, so two approvals at once never share a number and a rolled-back step leaves no gap."""
+"""Issuing a certificate inside the step that grants it: the next number of its series and fiscal year comes
+from app/numbering.py, so two approvals at once never share a number and a rolled-back step leaves no gap."""
 from __future__ import annotations
 
 import secrets
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from app import thai
 from app.catalog.models import ServiceRequest
-from app.certificates.models import Certificate, CertificateCounter
+from app.certificates.models import Certificate
 from app.extensions import db
+from app.numbering import next_number
 from app.tenancy.errors import UserError
-
-
-def next_number(series: str, fiscal_year: int) -> int:
-    """One atomic UPDATE ... RETURNING: the row lock (PostgreSQL) or the write lock (SQLite) is taken by the
-    statement that reads the number, so concurrent issues queue instead of reading the same last number."""
-    where = (CertificateCounter.series == series, CertificateCounter.fiscal_year == fiscal_year)
-    bump = update(CertificateCounter).where(*where).values(last_number=CertificateCounter.last_number + 1)
-    number = db.session.execute(bump.returning(CertificateCounter.last_number)).scalar()
-    if number is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(CertificateCounter(series=series, fiscal_year=fiscal_year, last_number=0))
-        except IntegrityError:  # another issue created it first
-            pass
-        number = db.session.execute(bump.returning(CertificateCounter.last_number)).scalar()
-    return number
 
 
 def _years_later(day: date, years: int) -> date:

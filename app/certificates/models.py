@@ -11,17 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.tenancy.models import TenantScoped, utcnow
 
 
-class CertificateCounter(TenantScoped, Model):
-    """The last number used in one series and fiscal year; locked while a certificate is issued."""
-
-    __tablename__ = "certificate_counters"
-    __table_args__ = (UniqueConstraint("tenant_id", "series", "fiscal_year", name="uq_certificate_counters"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    series: Mapped[str] = mapped_column(String(12), nullable=False)
-    fiscal_year: Mapped[int] = mapped_column(Integer, nullable=False)
-    last_number: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-
-
 class Certificate(TenantScoped, Model):
     __tablename__ = "certificates"
     __table_args__ = (

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.certificates.issue import next_number
+from app.numbering import next_number
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.tenancy.context import platform_scope, tenant_scope
