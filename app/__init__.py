@@ -206,6 +206,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
 
     appbuilder.add_view(PaymentView, "Payments received", label=_l("Payments received"), icon="fa-money",
                         category=services)
+    from app.billing import menu as waste_menu
+
+    waste_menu.register(appbuilder)
     appbuilder.add_view(
         ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services
     )
