@@ -69,3 +69,27 @@ def test_change_tier_keeps_history_and_close(app, waste):
             assert db.session.scalar(select(func.count()).select_from(WasteAccountTier)
                                      .where(WasteAccountTier.account_id == account_id)) == 2
             db.session.remove()
+
+
+def test_issue_receipt_claims_unpaid_bills_once(app, waste):
+    from app.billing import receipts
+    from app.billing.models import WasteInvoice
+
+    with app.app_context():
+        account_id = open_account(waste["a"].tenant_id)
+        with tenant_scope(waste["a"].tenant_id):
+            account = db.session.get(WasteAccount, account_id)
+            bill = WasteInvoice(account_id=account_id, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
+                                due_date=date(2026, 11, 15), premises_kind="household", litres_per_day=Decimal("20"),
+                                fee_code="collection_household", amount=Decimal("40.00"))
+            db.session.add(bill)
+            db.session.commit()
+            late = receipts.issue(account, [bill], paid_on=date(2026, 11, 20), method="cash", channel="counter",
+                                  actor_id=None, actor_name="ผู้ทดสอบ", expected_total=Decimal("48.00"))
+            db.session.commit()
+            assert (late.amount, bill.surcharge, bill.receipt_id) == (Decimal("48.00"), Decimal("8.00"), late.id)
+            with pytest.raises(Exception):
+                receipts.issue(account, [bill], paid_on=date(2026, 11, 20), method="cash", channel="counter",
+                               actor_id=None, actor_name="ผู้ทดสอบ")
+            db.session.rollback()
+            db.session.remove()
