@@ -320,6 +320,7 @@ class Applier:
             "type_code": ttype.code, "name_th": spec["name_th"], "name_en": spec["name_en"],
             "province": spec["province"], "parent_id": parent.id if parent else None,
             "active": spec["active"],
+            **({"promptpay_biller_id": spec["promptpay_biller_id"]} if spec.get("promptpay_biller_id") else {}),
         })
         tenant.type = ttype
         self.session.flush()
@@ -390,6 +391,39 @@ class Applier:
                 self.plan.changes.append(Change("create", "membership", key))
         self.session.flush()
         self.tenant_services(seed, tenant, divisions)
+        if seed.data.get("waste"):
+            self.waste(seed, tenant)
+
+    def waste(self, seed: SeedFile, tenant: Tenant) -> None:
+        """Waste-fee settings and collection routes; routes not in the file are left as they are (accounts
+        may be on them)."""
+        from app.billing.models import WasteRoute, WasteSettings
+
+        spec = seed.data["waste"]
+        conf = self.session.scalar(select(WasteSettings).where(WasteSettings.tenant_id == tenant.id))
+        created = conf is None
+        if created:
+            conf = WasteSettings(tenant_id=tenant.id)
+            self.session.add(conf)
+        changed = _set_fields(conf, {k: spec[k] for k in ("service_code", "period_months", "due_days")})
+        _record(self.plan, "waste_settings", tenant.dla_code, created, changed)
+        routes = {r.code: r for r in self.session.scalars(select(WasteRoute).where(WasteRoute.tenant_id == tenant.id))}
+        seen = set()
+        for i, r in enumerate(spec["routes"]):
+            if r["code"] in seen:
+                self.error(seed, f"waste.routes[{i}].code", _("Duplicate route code %(code)r.", code=r["code"]))
+                continue
+            seen.add(r["code"])
+            route = routes.get(r["code"])
+            r_created = route is None
+            if r_created:
+                route = WasteRoute(tenant_id=tenant.id, code=r["code"])
+                self.session.add(route)
+            r_changed = _set_fields(route, {
+                "name_th": r["name_th"], "name_en": r["name_en"] or None,
+                "collection_days": ",".join(r["collection_days"]) or None, "active": r["active"]})
+            _record(self.plan, "waste_route", f"{tenant.dla_code}/{r['code']}", r_created, r_changed)
+        self.session.flush()
 
 
 def apply_paths(paths: list[str], dry_run: bool = False) -> Plan:

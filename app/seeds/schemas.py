@@ -98,6 +98,33 @@ class TenantSpec(Strict):
     province = fields.String(required=True, validate=_length(1, 100))
     parent = fields.String(load_default=None, validate=DLA_CODE)
     active = fields.Boolean(load_default=True)
+    # Thai QR bill payment: the biller ID from the organisation's bank (tax id + 2-digit suffix)
+    promptpay_biller_id = fields.String(
+        load_default=None, validate=validate.Regexp(r"^\d{15}$", error=_l("Must be 15 digits.")))
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WasteRouteSpec(Strict):
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_-]{1,32}$", error=_l("Must be 1-32 English letters, digits, - or _.")))
+    name_th = fields.String(required=True, validate=_length(1, 200))
+    name_en = fields.String(load_default="", validate=_length(0, 200))
+    collection_days = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS, error=_l(
+        "Must be one of: {choices}."))), load_default=list)
+    active = fields.Boolean(load_default=True)
+
+
+class WasteSpec(Strict):
+    """How the organisation bills waste fees, and its collection routes."""
+
+    service_code = fields.String(load_default="waste_collection_registration", validate=_length(1, 64))
+    period_months = fields.Integer(load_default=1, validate=validate.OneOf(
+        (1, 2, 3, 4, 6, 12), error=_l("Must be one of: {choices}.")))
+    due_days = fields.Integer(load_default=15, validate=validate.Range(
+        min=0, max=90, error=_l("Must be between {min} and {max}.")))
+    routes = fields.List(fields.Nested(WasteRouteSpec), load_default=list)
 
 
 class TenantFile(Strict):
@@ -106,6 +133,7 @@ class TenantFile(Strict):
     divisions = fields.List(fields.Nested(DivisionSpec), load_default=list)
     users = fields.List(fields.Nested(UserSpec), load_default=list)
     services = fields.List(fields.Nested(TenantServiceSpec), load_default=list)
+    waste = fields.Nested(WasteSpec, load_default=None)
 
 
 class OperatorsFile(Strict):

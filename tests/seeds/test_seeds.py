@@ -274,3 +274,55 @@ def test_passwords_in_a_seed_file_are_flagged_as_demo_only(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["seed", "apply", PLATFORM, plain, "--lang", "en"])
     assert result.exit_code == 0 and "warning" not in result.output
     assert "New password for trial4.admin:" in result.output
+
+
+WASTE_TENANT = NEW_TENANT.replace("1000077", "1000083").replace("trial", "waste-trial") + """\
+    waste:
+      period_months: 2
+      due_days: 20
+      routes:
+        - {code: R1, name_th: สายหนึ่ง, collection_days: [mon, thu]}
+        - {code: R2, name_th: สายสอง}
+"""
+
+
+def test_waste_settings_and_routes_from_the_tenant_file(app, tmp_path):
+    from app.billing.models import WasteRoute, WasteSettings
+
+    path = write(tmp_path, "waste.yaml", WASTE_TENANT.replace(
+        'province: ลำปาง}', 'province: ลำปาง, promptpay_biller_id: "099400000000301"}'))
+    code, output = run(app, path)
+    assert code == 0, output
+    assert "create    waste_route  1000083/R1" in output
+    with app.app_context(), platform_scope():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.dla_code == "1000083"))
+        assert tenant.promptpay_biller_id == "099400000000301"
+        conf = db.session.scalar(select(WasteSettings).where(WasteSettings.tenant_id == tenant.id))
+        assert (conf.period_months, conf.due_days) == (2, 20)
+        routes = {r.code: r.collection_days for r in db.session.scalars(
+            select(WasteRoute).where(WasteRoute.tenant_id == tenant.id))}
+        assert routes == {"R1": "mon,thu", "R2": None}
+        db.session.remove()
+    code, output = run(app, path)
+    assert code == 0 and "create" not in output and "update" not in output, output
+
+
+@pytest.mark.parametrize("bad, where", [
+    ("period_months: 5", "waste.period_months"),
+    ("due_days: 200", "waste.due_days"),
+    ("routes: [{code: R1, name_th: ก}, {code: R1, name_th: ข}]", "waste.routes[1].code"),
+    ("routes: [{code: R1, name_th: ก, collection_days: [someday]}]", "waste.routes[0].collection_days"),
+])
+def test_bad_waste_section_names_its_path_and_writes_nothing(app, tmp_path, bad, where):
+    from app.billing.models import WasteRoute
+
+    text = NEW_TENANT.replace("1000077", "1000084").replace("trial", "waste-bad") + f"    waste:\n      {bad}\n"
+    path = write(tmp_path, "waste-bad.yaml", text)
+    code, output = run(app, path)
+    assert code != 0 and where in output, output
+    with app.app_context(), platform_scope():
+        assert db.session.scalar(select(func.count()).select_from(Tenant).where(Tenant.dla_code == "1000084")) == 0
+        assert db.session.scalar(select(func.count()).select_from(WasteRoute).where(WasteRoute.code == "R1")
+                                 .join(Tenant, Tenant.id == WasteRoute.tenant_id)
+                                 .where(Tenant.dla_code == "1000084")) == 0
+        db.session.remove()
