@@ -1,7 +1,7 @@
 """Imports every model so that the shared metadata (and Alembic) sees every table."""
 from app.billing.models import (  # noqa: F401
     BankImport, BankImportLine, BillingRun, Payment, WasteAccount, WasteAccountTier, WasteInvoice, WasteReceipt,
-    WasteRoute, WasteSettings,
+    WasteReceiptLine, WasteRoute, WasteSettings,
 )
 from app.catalog.attachments import Attachment  # noqa: F401
 from app.catalog.models import (  # noqa: F401

@@ -239,6 +239,32 @@ class WasteInvoice(TenantScoped, Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
 
+class WasteReceiptLine(TenantScoped, Model):
+    """A bill as a receipt paid it (period, amount, surcharge), kept for good: voiding the receipt frees the
+    bill (its receipt_id is cleared) but the voided receipt still shows and prints what it had paid."""
+
+    __tablename__ = "waste_receipt_lines"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "receipt_id", "invoice_id", name="uq_waste_receipt_lines"),
+        ForeignKeyConstraint(["tenant_id", "receipt_id"], ["waste_receipts.tenant_id", "waste_receipts.id"],
+                             name="fk_waste_receipt_lines_receipt", ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "invoice_id"], ["waste_invoices.tenant_id", "waste_invoices.id"],
+                             name="fk_waste_receipt_lines_invoice", ondelete="RESTRICT"),
+        Index("ix_waste_receipt_lines_invoice", "tenant_id", "invoice_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    invoice_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    period_start: Mapped[date] = mapped_column(Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
+    surcharge: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount + self.surcharge
+
+
 class BankImport(TenantScoped, Model):
     """One bank payment file as uploaded; every line is kept with what became of it."""
 

@@ -5,21 +5,26 @@ fiscal year (app/numbering.py). All of it happens in one savepoint: a refused bi
 the caller's rollback returns it, so the book has no gap. The caller commits."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import thai
 from app.billing.invoices import DueCalculator
-from app.billing.models import METHODS, WasteAccount, WasteInvoice, WasteReceipt
+from app.billing.models import BANK_FILE, COUNTER, METHODS, WasteAccount, WasteInvoice, WasteReceipt, WasteReceiptLine
 from app.extensions import db
 from app.numbering import next_number
 from app.tenancy.errors import UserError
+from app.tenancy.models import utcnow
 
 SERIES = "waste_receipt"
+CHANNEL_NAMES = {COUNTER: _l("At the counter"), BANK_FILE: _l("Bank payment file")}
 
 
 def issue(account: WasteAccount, bills: list[WasteInvoice], *, paid_on: date, method: str, channel: str,
@@ -61,9 +66,83 @@ def issue(account: WasteAccount, bills: list[WasteInvoice], *, paid_on: date, me
                     .execution_options(synchronize_session=False))
                 if claimed.rowcount != 1:
                     raise UserError(_("A bill chosen has already been paid."), 409)
+                due = dues[bill.id]
+                db.session.add(WasteReceiptLine(
+                    receipt_id=receipt.id, invoice_id=bill.id, period_start=bill.period_start,
+                    period_end=bill.period_end, amount=due.amount, surcharge=due.surcharge))
+            db.session.flush()
     except IntegrityError:  # the bank's transaction reference was recorded by another import meanwhile
         raise UserError(_("This bank transaction has already been recorded."), 409) from None
     for bill in bills:
         db.session.refresh(bill)
     return receipt
 
+
+
+# --- after issuing: what a receipt paid, cancelling it, finding receipts ------------------------------------
+
+VOID_REASON_MAX = 300
+
+
+def lines_of(receipt: WasteReceipt) -> list[WasteReceiptLine]:
+    """The bills the receipt paid, oldest period first (still there once it is voided)."""
+    return list(db.session.scalars(select(WasteReceiptLine).where(WasteReceiptLine.receipt_id == receipt.id)
+                                   .order_by(WasteReceiptLine.period_start, WasteReceiptLine.id)))
+
+
+def void(receipt: WasteReceipt, reason: str, *, actor_name: str) -> WasteReceipt:
+    """Cancel a receipt (ยกเลิกใบเสร็จ): it keeps its number, marked void with the reason, and its bills are
+    unpaid again with no surcharge (what is due is worked out afresh when they are paid). The caller
+    commits. Two people voiding at once: only the first one does it."""
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise UserError(_("Give the reason for cancelling the receipt."), 422)
+    if len(reason) > VOID_REASON_MAX:
+        raise UserError(_("The reason has at most %(count)d characters.", count=VOID_REASON_MAX), 422)
+    if receipt.voided_at is not None:
+        raise UserError(_("Receipt %(number)s has already been cancelled.", number=receipt.label), 409)
+    with db.session.begin_nested():
+        done = db.session.execute(
+            update(WasteReceipt).where(WasteReceipt.id == receipt.id, WasteReceipt.voided_at.is_(None))
+            .values(voided_at=utcnow(), void_reason=reason, voided_by_name=actor_name)
+            .execution_options(synchronize_session=False))
+        if done.rowcount != 1:
+            raise UserError(_("Receipt %(number)s has already been cancelled.", number=receipt.label), 409)
+        db.session.execute(
+            update(WasteInvoice).where(WasteInvoice.receipt_id == receipt.id)
+            .values(receipt_id=None, surcharge=Decimal("0.00")).execution_options(synchronize_session=False))
+    db.session.refresh(receipt)
+    return receipt
+
+
+_LABEL = re.compile(r"^\s*(\d{1,9})\s*(?:/\s*(\d{4}))?\s*$")
+
+
+@dataclass(frozen=True)
+class Number:
+    number: int
+    fiscal_year: int | None  # None: any year
+
+
+def parse_label(text: str) -> Number | None:
+    """"123/2570" or "123" (Thai digits too) -> Number; None when it is not a receipt number."""
+    text = str(text or "").translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
+    match = _LABEL.match(text)
+    if not match:
+        return None
+    return Number(int(match.group(1)), int(match.group(2)) if match.group(2) else None)
+
+
+def between(start: date, end: date, limit: int) -> list[WasteReceipt]:
+    """Receipts dated from `start` to `end` (both included) in book order, at most `limit` + 1 (so the caller
+    can tell there are more)."""
+    return list(db.session.scalars(
+        select(WasteReceipt).where(WasteReceipt.paid_on >= start, WasteReceipt.paid_on <= end)
+        .order_by(WasteReceipt.fiscal_year, WasteReceipt.number).limit(limit + 1)))
+
+
+def by_number(number: Number) -> list[WasteReceipt]:
+    stmt = select(WasteReceipt).where(WasteReceipt.number == number.number)
+    if number.fiscal_year is not None:
+        stmt = stmt.where(WasteReceipt.fiscal_year == number.fiscal_year)
+    return list(db.session.scalars(stmt.order_by(WasteReceipt.fiscal_year.desc())))
