@@ -65,6 +65,8 @@ class Config:
     # the citizen portal: submissions and tracking look-ups per address
     PORTAL_SUBMIT_RATE_LIMIT = os.environ.get("PORTAL_SUBMIT_RATE_LIMIT", "5 per minute;30 per hour")
     PORTAL_TRACK_RATE_LIMIT = os.environ.get("PORTAL_TRACK_RATE_LIMIT", "20 per minute")
+    # how long a browser keeps a waste-fee account open after its number and check code were typed
+    PORTAL_WASTE_ACCESS_MINUTES = int(os.environ.get("PORTAL_WASTE_ACCESS_MINUTES", "30"))
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.security.passwords.validate_password_policy"
     FAB_ADD_SECURITY_API = False

@@ -315,6 +315,8 @@ def reopen(pk: int):
 
 def init_app(app) -> None:
     """Register the portal with POST rate limits per address (FAB's own Flask-Limiter, same storage)."""
+    from app.portal import waste  # noqa: F401  (its routes join this blueprint before it is registered)
+
     app.register_blueprint(bp)
     limiter = app.appbuilder.sm.limiter
     limits = {
@@ -322,6 +324,7 @@ def init_app(app) -> None:
         "track": app.config["PORTAL_TRACK_RATE_LIMIT"],
         "rate": app.config["PORTAL_TRACK_RATE_LIMIT"],
         "reopen": app.config["PORTAL_TRACK_RATE_LIMIT"],
+        "waste_lookup": app.config["PORTAL_TRACK_RATE_LIMIT"],
     }
     for name, limit in limits.items():
         app.view_functions[f"portal.{name}"] = limiter.limit(limit, methods=["POST"])(
