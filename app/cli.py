@@ -5,8 +5,10 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    from app.billing.cli import waste_cli
     from app.seeds.cli import seed_cli
     from app.seeds.demo import demo_logins
 
     app.cli.add_command(seed_cli)
+    app.cli.add_command(waste_cli)
     app.cli.add_command(demo_logins)

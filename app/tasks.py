@@ -111,6 +111,10 @@ def celery_for(app: Flask) -> Celery:
 
 
 def _register_tasks(celery: Celery, platform_base: type) -> None:
+    from app.billing.tasks import register as register_billing
+
+    register_billing(celery)
+
     @celery.task(name="forwarding.notify", shared=False)
     def notify_forwarding(tenant_id: int, forwarding_id: int, event: str, message_id: int = 0) -> int:
         from app.service_requests.forwarding import notify

@@ -10,4 +10,8 @@ CATEGORY = "Waste fees"
 def register(appbuilder: AppBuilder) -> None:
     category_label = _l("Waste fees")
     # (each screen's block below: views are imported here so that app/__init__.py stays one line)
+    from app.billing.run_views import BillingRunView
+
+    appbuilder.add_view(BillingRunView, "Billing runs", label=_l("Billing runs"), icon="fa-cogs",
+                        category=CATEGORY, category_label=category_label)
     del category_label

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, Numeric, String, \
-    Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, Numeric, \
+    String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.tenancy.models import TenantScoped, localized, tenant_link, utcnow
@@ -161,9 +161,15 @@ class BillingRun(TenantScoped, Model):
     amount_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False, default=Decimal("0.00"))
     last_account_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # accounts whose tier the schedule could not price: never billed silently at 0, listed by tier with the
+    # reason ([{"kind", "litres", "reason", "count", "accounts": [account_no, ... up to a cap]}])
+    skipped_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    skipped: Mapped[list | None] = mapped_column(JSON, nullable=True)
     started_by_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # the last chunk committed: a run "running" with no progress for long is a worker that died
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
