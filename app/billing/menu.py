@@ -14,4 +14,8 @@ def register(appbuilder: AppBuilder) -> None:
 
     appbuilder.add_view(BillingRunView, "Billing runs", label=_l("Billing runs"), icon="fa-cogs",
                         category=CATEGORY, category_label=category_label)
+    from app.billing.bank_views import BankImportView
+
+    appbuilder.add_view(BankImportView, "Bank payment files", label=_l("Bank payment files"), icon="fa-university",
+                        category=CATEGORY, category_label=category_label)
     del category_label
