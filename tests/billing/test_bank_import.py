@@ -504,3 +504,53 @@ def test_b_imports_and_lines_are_invisible_and_untouchable_for_a(app, client_for
         assert a_client.post(f"/waste/bank-imports/lines/{line}/resolve", data=form).status_code == 404
     assert _state(app, tenant_b.id, pk)[1][3][0] == "unmatched"
     assert f'data-id="{line}"' in b_client.get("/waste/bank-imports/review").get_data(as_text=True)
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="needs PostgreSQL")
+def test_two_imports_at_once_sharing_a_transaction_pay_it_once(app, tenant_a, accounts, monkeypatch):
+    """Two workers apply two files with the same bank transaction at the same moment: both find the bill unpaid
+    and the reference unseen (neither has committed); the unique reference makes the second one a duplicate,
+    and the receipt book keeps no gap."""
+    import threading
+
+    one, _two = accounts.numbers
+    bill_id, due, _amount = accounts.bills[("a", accounts.ids["a"][0], SEP)]
+    data = _csv([[_txn(), _be(due), "40.00", one, _code(SEP), ""]])
+    with app.app_context(), tenant_scope(tenant_a.id):
+        ids = [bank_import.store(data, f"{n}.csv", _user(tenant_a)).id for n in (1, 2)]
+        db.session.commit()
+        db.session.remove()
+    both_looked = threading.Barrier(2, timeout=30)
+    real_find = bank_import.find_bill
+
+    def find_then_wait(*args):
+        found = real_find(*args)
+        both_looked.wait()  # each saw the bill unpaid before either paid it
+        return found
+
+    monkeypatch.setattr(bank_import, "find_bill", find_then_wait)
+    receipts_before = _receipt_count(app, tenant_a.id)
+    errors = []
+
+    def run(pk):
+        try:
+            with app.app_context(), tenant_scope(tenant_a.id):
+                bank_import.apply(pk)
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(pk,)) for pk in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    outcomes = sorted(_state(app, tenant_a.id, pk)[1][2][0] for pk in ids)
+    assert outcomes == ["applied", "duplicate"]
+    assert _receipt_count(app, tenant_a.id) == receipts_before + 1
+    with app.app_context(), tenant_scope(tenant_a.id):
+        numbers = sorted(db.session.scalars(select(WasteReceipt.number).where(
+            WasteReceipt.fiscal_year == db.session.get(WasteReceipt, _bill(app, tenant_a.id, bill_id)[0]).fiscal_year)))
+        db.session.remove()
+    assert numbers == list(range(1, len(numbers) + 1))  # no gap left by the refused one
