@@ -18,4 +18,15 @@ def register(appbuilder: AppBuilder) -> None:
 
     appbuilder.add_view(BankImportView, "Bank payment files", label=_l("Bank payment files"), icon="fa-university",
                         category=CATEGORY, category_label=category_label)
+    from app.billing.invoice_views import WasteInvoiceView
+    from app.billing.report_views import WasteReportView
+
+    appbuilder.add_view(WasteInvoiceView, "Waste bills", label=_l("Bills"), icon="fa-file-text-o",
+                        category=CATEGORY, category_label=category_label)
+    appbuilder.add_link("Route sheets", href="/waste/invoices/route-sheets", label=_l("Route sheets"),
+                        icon="fa-print", category=CATEGORY)
+    appbuilder.add_view(WasteReportView, "Waste arrears", label=_l("Arrears by route"), icon="fa-exclamation-circle",
+                        category=CATEGORY, category_label=category_label)
+    appbuilder.add_link("Waste yearly summary", href="/waste/reports/yearly", label=_l("Yearly summary"),
+                        icon="fa-calendar", category=CATEGORY)
     del category_label

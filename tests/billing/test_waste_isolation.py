@@ -26,7 +26,7 @@ def _rows_for(tenant_id: int, route_id: int) -> dict:
         if db.session.scalar(select(WasteSettings)) is None:
             db.session.add(WasteSettings(service_code="waste_collection_registration", period_months=1, due_days=15))
         run = BillingRun(period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), due_date=date(2026, 10, 15))
-        receipt = WasteReceipt(fiscal_year=2570, number=next_number("waste_iso_test", 2570), account_id=account_id,
+        receipt = WasteReceipt(fiscal_year=2570, number=next_number("waste_receipt", 2570), account_id=account_id,
                                paid_on=date(2026, 10, 2), amount=Decimal("80.00"), method="cash", channel="counter",
                                recorded_by_name="ผู้ทดสอบ")
         db.session.add_all([run, receipt])
