@@ -28,12 +28,17 @@ ROUTE_SHEET_BATCH = 150  # bills per PDF: 50 pages, about 10 s of WeasyPrint on 
 PAID, UNPAID = "paid", "unpaid"
 
 
-def account_url(account_id: int) -> str | None:
-    """The account's page (/waste/accounts/<id>), when that screen is installed."""
-    for rule in current_app.url_map.iter_rules():
-        if re.fullmatch(r"/waste/accounts/<(?:int:)?\w+>/?", rule.rule) and "GET" in (rule.methods or ()):
-            return url_for(rule.endpoint, **{next(iter(rule.arguments)): account_id})
-    return None
+ACCOUNT_VIEW = "WasteAccountView"  # the account screen (app/billing/account_views.py)
+
+
+def account_linker():
+    """A function account id -> the account's page, or one giving None when that screen is not installed or
+    the user may not open it (worked out once per page, not per row)."""
+    endpoint = f"{ACCOUNT_VIEW}.show"
+    sm = current_app.appbuilder.sm
+    if endpoint not in current_app.view_functions or not sm.has_access("can_show", ACCOUNT_VIEW):
+        return lambda account_id: None
+    return lambda account_id: url_for(endpoint, pk=account_id)
 
 
 def route_sheet_batch() -> int:
@@ -213,7 +218,7 @@ class WasteInvoiceView(BaseView):
         slip = bill_pdf.slips([bill])[0]
         receipt = db.session.get(WasteReceipt, bill.receipt_id) if bill.receipt_id else None
         return self.render_template(
-            "billing/invoice_show.html", bill=bill, slip=slip, receipt=receipt, account_url=account_url(bill.account_id),
+            "billing/invoice_show.html", bill=bill, slip=slip, receipt=receipt, account_url=account_linker()(bill.account_id),
             appbuilder=self.appbuilder)
 
     @expose("/<int:pk>/bill.pdf")

@@ -10,7 +10,7 @@ from flask_appbuilder.security.decorators import has_access
 from app import thai
 from app.billing import reports
 from app.billing import tariff as tariffs
-from app.billing.invoice_views import account_url, parse_route, route_label
+from app.billing.invoice_views import account_linker, parse_route, route_label
 from app.tenancy.errors import UserError
 
 ROUTE_PAGE = 300
@@ -72,7 +72,7 @@ class WasteReportView(BaseView):
         shown_last = number * ROUTE_PAGE + len(report.rows)
         return self.render_template(
             "billing/report_route_arrears.html", report=report, route_key=route_key, route_name=route_label(route_key),
-            account_url=account_url, period_label=tariffs.period_label, first=number * ROUTE_PAGE + 1,
+            account_url=account_linker(), period_label=tariffs.period_label, first=number * ROUTE_PAGE + 1,
             last=shown_last,
             prev_url=url_for("WasteReportView.route_arrears", route_key=route_key, page=number - 1) if number else None,
             next_url=url_for("WasteReportView.route_arrears", route_key=route_key, page=number + 1)

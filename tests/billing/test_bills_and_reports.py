@@ -353,3 +353,47 @@ def test_b_bills_and_routes_never_reach_a(app, client_for, scenario):
     b_client = client_for("b.officer")
     assert b_client.get(f"/waste/invoices/{b.bills['4-oct']}").status_code == 200
     assert b_client.get(f"/waste/invoices/{a.bills['4-oct']}").status_code == 404
+
+
+def test_account_links_only_when_that_screen_exists(app, client_for, scenario):
+    s = scenario["a"]
+    client = client_for("a.officer")
+    drill = client.get(f"/waste/reports/arrears/{s.route_id}").get_data(as_text=True)
+    show = client.get(f"/waste/invoices/{s.bills['4-oct']}").get_data(as_text=True)
+    link = f"/waste/accounts/show/{s.accounts[3]}"
+    if "WasteAccountView.show" in app.view_functions:
+        assert f'href="{link}"' in drill and f'href="{link}"' in show
+    else:
+        assert "/waste/accounts/" not in drill and "/waste/accounts/" not in show
+
+
+def _statements(app, client, url: str) -> int:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_pages_do_not_query_per_row(app, client_for, scenario, monkeypatch):
+    from app.billing import report_views
+
+    s = scenario["a"]
+    client = client_for("a.officer")
+    client.get("/waste/invoices/")  # warm the user's caches
+    two = _statements(app, client, f"/waste/invoices/?route={s.route_id}&status=paid")
+    six = _statements(app, client, f"/waste/invoices/?route={s.route_id}")
+    assert six == two
+    both = _statements(app, client, f"/waste/reports/arrears/{s.route_id}")  # two accounts in arrears
+    monkeypatch.setattr(report_views, "ROUTE_PAGE", 1)
+    assert _statements(app, client, f"/waste/reports/arrears/{s.route_id}") == both
