@@ -20,7 +20,7 @@ PYTEST := $(BIN)/python -m pytest -q
 HOST := 127.0.0.1
 PORT := 8080
 
-.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets pdf-deps
+.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets pdf-deps bench-billing
 
 help:
 	@echo "targets: venv translations messages migrate seed run test test-sqlite test-postgres"
@@ -141,3 +141,10 @@ test-sqlite: venv translations
 test-postgres: venv translations
 	@echo "==> tests on PostgreSQL"
 	bash tests/with_postgres.sh $(PYTEST)
+
+# Billing-run benchmark on a throwaway PostgreSQL: N accounts (default 1,000,000), one period billed twice.
+#   make bench-billing BENCH_ARGS="--accounts 200000"
+BENCH_ARGS ?=
+bench-billing: venv
+	@echo "==> billing-run benchmark on PostgreSQL"
+	bash tests/with_postgres.sh $(BIN)/python tests/benchmarks/bench_billing.py $(BENCH_ARGS)
