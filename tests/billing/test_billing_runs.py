@@ -375,7 +375,17 @@ def test_start_from_the_screen_queues_the_task_and_shows_progress(app, billing):
         assert run.started_by_name == "ผอ C"
         db.session.remove()
     show = director.get(f"/waste/runs/{run_id}").get_data(as_text=True)
-    assert "ตุลาคม 2570" in show and "run-resume" not in show
+    assert "ตุลาคม 2570" in show and "run-resume" not in show and 'http-equiv="refresh"' not in show
+    with app.app_context(), tenant_scope(c):
+        waiting = runs.start("2571-04", "ผอ C")  # queued, no worker yet: the page refreshes itself
+        db.session.commit()
+        waiting_id = waiting.id
+        db.session.remove()
+    page = director.get(f"/waste/runs/{waiting_id}").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in page and f"/waste/runs/{waiting_id}/progress.json" in page
+    assert 'data-finished="false"' in page and "run-queued-note" in page
+    polled = director.get(f"/waste/runs/{waiting_id}/progress.json").json
+    assert (polled["status"], polled["finished"], polled["processed"]) == ("queued", False, 0)
     listing = director.get("/waste/runs/").get_data(as_text=True)
     assert "ตุลาคม 2570" in listing and "เสร็จแล้ว" in listing
     # the same period again: a new run that creates nothing
@@ -450,3 +460,54 @@ def test_cli_bills_a_period_lists_runs_and_refuses_bad_input(app, billing):
     assert unknown.exit_code == 1 and "ไม่พบองค์กร" in unknown.output
     bad = runner.invoke(args=["waste", "bill", "--tenant", code, "--period", "2570-13", "--lang", "en"])
     assert bad.exit_code == 1 and "Buddhist-era year and month" in bad.output
+
+
+@pytest.mark.skipif("postgresql" not in __import__("os").environ.get("DATABASE_URL", ""),
+                    reason="row locks and advisory locks are PostgreSQL's")
+def test_two_clerks_and_two_workers_at_once_make_one_run_and_one_bill_each(app, billing):
+    """Two starts of one period at the same moment give one run; two workers on it (a task delivered twice)
+    take turns per chunk from the cursor: every account billed once, counted once."""
+    import threading
+
+    d = billing["d"].tenant_id
+    with app.app_context():
+        _accounts(d, 5)
+    barrier, started, errors = threading.Barrier(2), [], []
+
+    def start():
+        try:
+            with app.app_context(), tenant_scope(d):
+                barrier.wait()
+                started.append(runs.start("2571-03", "ผู้ทดสอบ").id)
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def work(run_id):
+        try:
+            with app.app_context(), tenant_scope(d):
+                barrier.wait()
+                runs.execute(run_id, chunk_size=2)
+                db.session.remove()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    for target, args in ((start, ()), (work, None)):
+        threads = [threading.Thread(target=target, args=args if args is not None else (started[0],))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors
+    assert len(set(started)) == 1
+    with app.app_context():
+        period = _period(d, "2571-03")
+        served = _served_ids(d, period)
+        bills = _bills(d, period.start)
+        assert set(bills) == served and all(len(b) == 1 for b in bills.values())
+        with tenant_scope(d):
+            run = runs.get(started[0])
+            assert (run.status, run.processed, run.created_count) == (runs.DONE, len(served), len(served))
+            db.session.remove()
