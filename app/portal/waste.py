@@ -7,7 +7,6 @@ The routes live on the portal blueprint (same organisation from the address, sam
 app.portal.views.init_app imports this module before registering the blueprint."""
 from __future__ import annotations
 
-import importlib
 import re
 import time
 import unicodedata
@@ -31,7 +30,6 @@ ACCESS_KEY = "portal_waste_access"
 MAX_REMEMBERED = 5  # accounts one browser keeps open per organisation (a family paying for parents, a landlord)
 DEFAULT_ACCESS_MINUTES = 30
 PAID_SHOWN = 24  # the most recent paid bills listed
-RECEIPT_MODULE = "app.billing.receipt_pdf"
 
 # --- what a payer is shown (no request objects here) ------------------------------------------------------
 
@@ -172,15 +170,6 @@ def find_account(account_no: str, check_code: str) -> WasteAccount | None:
     return account if account is not None and matched else None
 
 
-def receipt_renderer():
-    """app.billing.receipt_pdf.render when that module is installed (None otherwise)."""
-    try:
-        module = importlib.import_module(RECEIPT_MODULE)
-    except ImportError:
-        return None
-    return getattr(module, "render", None)
-
-
 # --- access: which accounts this browser has opened, per organisation, for a short while --------------------
 
 def _lifetime() -> int:
@@ -270,7 +259,7 @@ def waste_account(account_id: int):
         business=mask_name(account.business_name) if account.business_name else None,
         address=public_address(account, english), bills=bills,
         total=sum((b.due.total for b in bills), Decimal("0.00")), paid=paid_bills(account),
-        receipts_downloadable=receipt_renderer() is not None, has_qr=bool(tenant.promptpay_biller_id),
+        has_qr=bool(tenant.promptpay_biller_id),
         today=thai.today_bangkok(),
     )
 
@@ -293,17 +282,15 @@ def waste_qr(invoice_id: int):
 
 @bp.route("/waste/receipt/<int:receipt_id>.pdf")
 def waste_receipt(receipt_id: int):
+    """The receipt as PDF (the organisation's official copy); a cancelled one is not handed out here."""
     tenant = g.portal_tenant
-    render = receipt_renderer()
     receipt = db.session.get(WasteReceipt, receipt_id)
-    if render is None or receipt is None or receipt.tenant_id != tenant.id or receipt.voided_at is not None \
+    if receipt is None or receipt.tenant_id != tenant.id or receipt.voided_at is not None \
             or not allowed(tenant.id, receipt.account_id):
         abort(404)
-    made = render(receipt)
-    if isinstance(made, Response):
-        made.headers["Cache-Control"] = "no-store"
-        return made
-    return Response(made, mimetype="application/pdf", headers={
+    from app.billing import receipt_pdf  # WeasyPrint loads only when a receipt is asked for
+
+    return Response(receipt_pdf.render(receipt), mimetype="application/pdf", headers={
         "Cache-Control": "no-store",
         "Content-Disposition": f'attachment; filename="receipt-{receipt.fiscal_year}-{receipt.number}.pdf"'})
 

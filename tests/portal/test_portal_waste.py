@@ -270,8 +270,6 @@ def test_access_is_short_lived_and_can_be_closed(app, bills, monkeypatch):
 
 
 def test_receipts_download_only_for_the_account_opened(app, bills):
-    from app.portal.waste import receipt_renderer
-
     mine, other = bills["a"], bills["a2"]
     citizen = app.test_client()
     _open(citizen, A, mine.account_no, mine.code)
@@ -280,12 +278,29 @@ def test_receipts_download_only_for_the_account_opened(app, bills):
     assert citizen.get(f"/t/{A}/waste/bill/{other.late_id}/qr.png").status_code == 404
     assert citizen.get(f"/t/{A}/waste/receipt/{other.receipt_id}.pdf").status_code == 404
     own = citizen.get(f"/t/{A}/waste/receipt/{mine.receipt_id}.pdf")
-    if receipt_renderer() is None:
-        assert own.status_code == 404
-        pytest.skip("app/billing/receipt_pdf.py is not there yet")
     assert own.status_code == 200 and own.mimetype == "application/pdf" and own.data.startswith(b"%PDF")
+    assert own.headers["Cache-Control"] == "no-store" and "attachment" in own.headers["Content-Disposition"]
     assert f"/t/{A}/waste/receipt/{mine.receipt_id}.pdf" in citizen.get(f"/t/{A}/waste/{mine.id}").get_data(
         as_text=True)
+
+
+def test_a_cancelled_receipt_is_not_handed_out_and_its_bill_is_due_again(app, waste):  # noqa: F811
+    from app.billing import receipts
+    from app.billing.models import WasteReceipt
+
+    with app.app_context():
+        made = _make(waste["a"].tenant_id, "9900003", "444444", "นายทดสอบ ยกเลิก")
+    citizen = app.test_client()
+    _open(citizen, A, made.account_no, made.code)
+    assert citizen.get(f"/t/{A}/waste/receipt/{made.receipt_id}.pdf").status_code == 200
+    with app.app_context(), tenant_scope(waste["a"].tenant_id):
+        receipts.void(db.session.get(WasteReceipt, made.receipt_id), "รับเงินผิดบัญชี", actor_name="ผู้ทดสอบ")
+        db.session.commit()
+        db.session.remove()
+    assert citizen.get(f"/t/{A}/waste/receipt/{made.receipt_id}.pdf").status_code == 404
+    page = _text(citizen.get(f"/t/{A}/waste/{made.id}"))
+    assert 'id="waste-paid"' not in page and f"waste-bill-{made.paid_id}" in page
+    assert citizen.get(f"/t/{A}/waste/bill/{made.paid_id}/qr.png").status_code == 200
 
 
 def test_lookups_are_rate_limited_per_address_on_their_own(app, database_url, bills):
