@@ -29,4 +29,10 @@ def register(appbuilder: AppBuilder) -> None:
                         category=CATEGORY, category_label=category_label)
     appbuilder.add_link("Waste yearly summary", href="/waste/reports/yearly", label=_l("Yearly summary"),
                         icon="fa-calendar", category=CATEGORY)
+    from app.billing.receipt_views import WasteCounterView, WasteReceiptView
+
+    appbuilder.add_view(WasteCounterView, "Counter payments", label=_l("Counter payments"), icon="fa-money",
+                        category=CATEGORY, category_label=category_label)
+    appbuilder.add_view(WasteReceiptView, "Waste receipts", label=_l("Receipts"), icon="fa-file-o",
+                        category=CATEGORY, category_label=category_label)
     del category_label

@@ -146,3 +146,19 @@ def by_number(number: Number) -> list[WasteReceipt]:
     if number.fiscal_year is not None:
         stmt = stmt.where(WasteReceipt.fiscal_year == number.fiscal_year)
     return list(db.session.scalars(stmt.order_by(WasteReceipt.fiscal_year.desc())))
+
+
+def surcharges(rows: list[WasteReceipt]) -> dict[int, Decimal]:
+    """{receipt id: the late surcharge it took}, for many receipts in one query."""
+    from sqlalchemy import func
+
+    ids = [r.id for r in rows]
+    if not ids:
+        return {}
+    found: dict[int, Decimal] = {}
+    for start in range(0, len(ids), 1000):  # SQLite allows a limited number of bound values
+        chunk = ids[start:start + 1000]
+        found.update(db.session.execute(
+            select(WasteReceiptLine.receipt_id, func.sum(WasteReceiptLine.surcharge))
+            .where(WasteReceiptLine.receipt_id.in_(chunk)).group_by(WasteReceiptLine.receipt_id)).all())
+    return found
