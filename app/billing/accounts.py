@@ -214,3 +214,47 @@ def tier_on(account: WasteAccount, day: date) -> WasteAccountTier | None:
 def tiers(account: WasteAccount) -> list[WasteAccountTier]:
     return list(db.session.scalars(select(WasteAccountTier).where(WasteAccountTier.account_id == account.id)
                                    .order_by(WasteAccountTier.effective_from)))
+
+
+# --- from the citizen's registration request (workflow effect open_waste_account) ---------------------------
+
+# the account's inputs -> the registration form's field that carries them
+REQUEST_FIELDS = {
+    "holder_name": "account_holder", "national_id": "national_id", "phone": "phone", "email": "email",
+    "premises_kind": "premises_kind", "business_name": "business_name", "litres_per_day": "litres_per_day",
+    "start_date": "start_date", "address_line": "address", "subdistrict_code": "address", "postcode": "address",
+    "route_id": "collection_zone",
+}
+
+
+def of_request(request_id: int) -> WasteAccount | None:
+    return db.session.scalar(select(WasteAccount).where(WasteAccount.request_id == request_id)
+                             .order_by(WasteAccount.id).limit(1))
+
+
+def open_from_request(request, actor_name: str) -> tuple[WasteAccount, bool]:
+    """The account a registration request asks for, opened once: (account, opened now). The volume staff
+    verified, when given, is billed rather than the applicant's estimate; the route is the one whose code is
+    the collection zone staff wrote. A mistake is an AccountError naming the request's own fields."""
+    found = of_request(request.id)
+    if found is not None:
+        return found, False
+    data = request.data or {}
+    address = data.get("address") or {}
+    verified = data.get("verified_litres_per_day")
+    litres_field = "litres_per_day" if verified in (None, "") else "verified_litres_per_day"
+    zone = str(data.get("collection_zone") or "").strip()
+    route = db.session.scalar(select(WasteRoute).where(WasteRoute.code == zone)) if zone else None
+    raw = {
+        "holder_name": data.get("account_holder"), "national_id": data.get("national_id"),
+        "phone": data.get("phone"), "email": data.get("email"), "premises_kind": data.get("premises_kind"),
+        "business_name": data.get("business_name"), "litres_per_day": data.get(litres_field),
+        "start_date": data.get("start_date"), "address_line": address.get("line"),
+        "subdistrict_code": address.get("subdistrict"), "postcode": address.get("postcode"),
+        "route_id": route.id if route is not None else None,
+    }
+    try:
+        return open_account(raw, actor_name, request_id=request.id), True
+    except AccountError as exc:
+        fields = {**REQUEST_FIELDS, "litres_per_day": litres_field}
+        raise AccountError({fields.get(key, key): message for key, message in exc.errors.items()}) from None

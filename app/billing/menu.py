@@ -10,6 +10,12 @@ CATEGORY = "Waste fees"
 def register(appbuilder: AppBuilder) -> None:
     category_label = _l("Waste fees")
     # (each screen's block below: views are imported here so that app/__init__.py stays one line)
+    from app.billing.account_views import WasteAccountView, WasteRouteView, WasteSettingsView
+
+    appbuilder.add_view(WasteAccountView, "Waste accounts", label=_l("Service accounts"), icon="fa-home",
+                        category=CATEGORY, category_label=category_label)
+    appbuilder.add_view(WasteRouteView, "Waste routes", label=_l("Collection routes"), icon="fa-truck",
+                        category=CATEGORY, category_label=category_label)
     from app.billing.run_views import BillingRunView
 
     appbuilder.add_view(BillingRunView, "Billing runs", label=_l("Billing runs"), icon="fa-cogs",
@@ -34,5 +40,7 @@ def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(WasteCounterView, "Counter payments", label=_l("Counter payments"), icon="fa-money",
                         category=CATEGORY, category_label=category_label)
     appbuilder.add_view(WasteReceiptView, "Waste receipts", label=_l("Receipts"), icon="fa-file-o",
+                        category=CATEGORY, category_label=category_label)
+    appbuilder.add_view(WasteSettingsView, "Waste settings", label=_l("Waste-fee settings"), icon="fa-sliders",
                         category=CATEGORY, category_label=category_label)
     del category_label

@@ -15,8 +15,8 @@ from app.catalog.models import ServiceRequest
 from app.extensions import db
 from app.service_requests.models import ServiceRequestEvent
 from app.catalog import attachments
-from app.service_requests.workflow_spec import (DEFAULT_WORKFLOW, FORWARD, ISSUE_CERTIFICATE, RECORD_PAYMENT,
-                                                REQUEST_PAYMENT)
+from app.service_requests.workflow_spec import (DEFAULT_WORKFLOW, FORWARD, ISSUE_CERTIFICATE,
+                                                OPEN_WASTE_ACCOUNT, RECORD_PAYMENT, REQUEST_PAYMENT)
 from app.tenancy.errors import UserError
 from app.tenancy.models import Division, localized, utcnow
 
@@ -195,6 +195,8 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
     except StaleDataError:
         db.session.rollback()
         raise UserError(_("Someone else has just acted on this request. Reload it to see what changed."), 409)
+    if effect == OPEN_WASTE_ACCOUNT:
+        _open_waste_account(request, event)
     from app.service_requests import forwarding, notify
 
     for upload in uploads:
@@ -219,6 +221,24 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
 
 MAX_EVENT_FILES = 5
 EVENT_FILE_FIELD = "_event"
+
+
+def _open_waste_account(request: ServiceRequest, event: ServiceRequestEvent) -> None:
+    """The registration step opens the service's fee account from the request, once; a value the account
+    cannot take fails the step (the caller rolls back) naming the request's own fields."""
+    from app.billing import accounts
+    from app.catalog.builder import label
+
+    try:
+        account, opened = accounts.open_from_request(request, event.actor_name)
+    except accounts.AccountError as exc:
+        labels = {spec["code"]: label(spec) for spec in request.version.fields}
+        problems = "; ".join(f"{labels.get(code, code)}: {message}" for code, message in exc.errors.items())
+        raise UserError(_("The service account could not be opened. Correct the request, then take the step "
+                          "again. %(problems)s", problems=problems), 422) from None
+    if opened:
+        event.note = " ".join(filter(None, [_("Opened service account no. %(no)s.", no=account.account_no),
+                                            event.note]))
 
 
 def document_choices(request: ServiceRequest) -> list[tuple[str, str]]:

@@ -18,7 +18,9 @@ REQUEST_PAYMENT = "request_payment"
 # the step that takes the fee writes a payment (amount, receipt number) in app/billing
 RECORD_PAYMENT = "record_payment"
 ISSUE_CERTIFICATE = "issue_certificate"
-EFFECTS = (FORWARD, REQUEST_PAYMENT, RECORD_PAYMENT, ISSUE_CERTIFICATE)
+# the registration of a waste-collection service opens its fee account (app/billing/accounts.py), once
+OPEN_WASTE_ACCOUNT = "open_waste_account"
+EFFECTS = (FORWARD, REQUEST_PAYMENT, RECORD_PAYMENT, ISSUE_CERTIFICATE, OPEN_WASTE_ACCOUNT)
 
 
 class CertificateSpec(Strict):
