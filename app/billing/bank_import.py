@@ -394,34 +394,58 @@ def find_bill(matcher: _Matcher, ref1: str, ref2: str, amount: Decimal, paid_on:
     return Match(account, bill)
 
 
-def _seen(txn: str, batch: BankImport, line: BankImportLine) -> list | None:
-    """Why a transaction reference is a duplicate: an earlier line of this file has it, a receipt has it, or
-    another import's line had it (left for review or resolved there: not listed twice)."""
-    earlier = db.session.scalar(
-        select(BankImportLine.line_no).where(
-            BankImportLine.import_id == batch.id, BankImportLine.txn_ref == txn,
-            BankImportLine.line_no < line.line_no, BankImportLine.status != MALFORMED)
-        .order_by(BankImportLine.line_no).limit(1))
-    if earlier is not None:
-        return _reason("seen_line", txn=txn, line=earlier)
-    receipt = db.session.scalar(select(WasteReceipt).where(WasteReceipt.bank_txn_ref == txn))
-    if receipt is not None:
-        return _reason("seen_receipt", txn=txn, receipt=receipt.label)
-    other = db.session.execute(
-        select(BankImportLine.import_id, BankImportLine.line_no)
-        .where(BankImportLine.txn_ref == txn, BankImportLine.import_id != batch.id,
-               BankImportLine.status.in_((APPLIED, UNMATCHED, RESOLVED)))
-        .order_by(BankImportLine.import_id, BankImportLine.line_no).limit(1)).first()
-    if other is not None:
-        return _reason("seen_import", txn=txn, import_id=other.import_id, line=other.line_no)
-    return None
+class _Seen:
+    """Transaction references already met, for one import: its own earlier lines (kept in memory as the lines
+    are applied in file order) and, fetched once per chunk, receipts and other imports' lines."""
+
+    def __init__(self, batch: BankImport):
+        self.batch_id = batch.id
+        self.in_file: dict[str, int] = {}
+        for txn, line_no in db.session.execute(
+                select(BankImportLine.txn_ref, BankImportLine.line_no)
+                .where(BankImportLine.import_id == batch.id, BankImportLine.txn_ref.is_not(None),
+                       BankImportLine.status.not_in((PENDING, MALFORMED)))
+                .order_by(BankImportLine.line_no)):
+            self.in_file.setdefault(txn, line_no)  # an interrupted run goes on knowing what it did
+        self.receipts: dict[str, str] = {}
+        self.others: dict[str, tuple[int, int]] = {}
+
+    def prefetch(self, lines: list[BankImportLine]) -> None:
+        refs = sorted({line.txn_ref for line in lines if line.txn_ref})
+        self.receipts = {r.bank_txn_ref: r.label for r in db.session.scalars(
+            select(WasteReceipt).where(WasteReceipt.bank_txn_ref.in_(refs)))} if refs else {}
+        self.others = {}
+        if refs:
+            for txn, import_id, line_no in db.session.execute(
+                    select(BankImportLine.txn_ref, BankImportLine.import_id, BankImportLine.line_no)
+                    .where(BankImportLine.txn_ref.in_(refs), BankImportLine.import_id != self.batch_id,
+                           BankImportLine.status.in_((APPLIED, UNMATCHED, RESOLVED)))
+                    .order_by(BankImportLine.import_id, BankImportLine.line_no)):
+                self.others.setdefault(txn, (import_id, line_no))
+
+    def why(self, line: BankImportLine) -> list | None:
+        """Why the line's reference is a duplicate (an earlier line of this file, a receipt, another import's
+        line left for review or resolved there: not listed twice), or None."""
+        txn = line.txn_ref
+        if txn in self.in_file and self.in_file[txn] < line.line_no:
+            return _reason("seen_line", txn=txn, line=self.in_file[txn])
+        if txn in self.receipts:
+            return _reason("seen_receipt", txn=txn, receipt=self.receipts[txn])
+        if txn in self.others:
+            import_id, line_no = self.others[txn]
+            return _reason("seen_import", txn=txn, import_id=import_id, line=line_no)
+        return None
+
+    def done(self, line: BankImportLine) -> None:
+        if line.txn_ref and line.status != MALFORMED:
+            self.in_file.setdefault(line.txn_ref, line.line_no)
 
 
-def _apply_line(batch: BankImport, line: BankImportLine, matcher: _Matcher) -> None:
+def _apply_line(batch: BankImport, line: BankImportLine, matcher: _Matcher, seen_refs: _Seen) -> None:
     if line.message:  # what reading the file found
         line.status = MALFORMED
         return
-    seen = _seen(line.txn_ref, batch, line)
+    seen = seen_refs.why(line)
     if seen is not None:
         line.status, line.message = DUPLICATE, _encode([seen])
         return
@@ -482,17 +506,21 @@ def apply(import_id: int) -> BankImport | None:
         return batch
     batch.status, batch.error = RUNNING, None
     db.session.commit()
-    matcher = _Matcher()
+    matcher, seen = _Matcher(), _Seen(batch)
     try:
         while True:
             lines = db.session.scalars(
                 select(BankImportLine).where(BankImportLine.import_id == batch.id, BankImportLine.status == PENDING)
-                .order_by(BankImportLine.line_no).limit(CHUNK)).all()
+                .order_by(BankImportLine.line_no).limit(CHUNK)
+                # a redelivered task running beside the first one takes other lines, never the same line
+                .with_for_update(skip_locked=True)).all()
             if not lines:
                 break
+            seen.prefetch(lines)
             for line in lines:
                 with db.session.begin_nested():
-                    _apply_line(batch, line, matcher)
+                    _apply_line(batch, line, matcher, seen)
+                seen.done(line)
             recount(batch)
             db.session.commit()
             matcher.accounts.clear()  # bills paid by other clerks meanwhile are read afresh
@@ -605,12 +633,15 @@ def for_review(limit: int = 300) -> tuple[list[BankImportLine], int]:
     return rows, db.session.scalar(select(func.count(BankImportLine.id)).where(where))
 
 
-def lines_by_status(batch: BankImport) -> dict[str, list[BankImportLine]]:
-    grouped = {status: [] for status in STATUSES}
-    for line in db.session.scalars(select(BankImportLine).where(BankImportLine.import_id == batch.id)
-                                   .order_by(BankImportLine.line_no)):
-        grouped.setdefault(line.status, []).append(line)
-    return grouped
+def lines_by_status(batch: BankImport, limit: int = 500) -> dict[str, tuple[list[BankImportLine], int]]:
+    """{status: (its first `limit` lines in file order, how many it has)} for the statuses the import has."""
+    counts = dict(db.session.execute(select(BankImportLine.status, func.count(BankImportLine.id))
+                                     .where(BankImportLine.import_id == batch.id)
+                                     .group_by(BankImportLine.status)).all())
+    return {status: (db.session.scalars(select(BankImportLine).where(BankImportLine.import_id == batch.id,
+                                                                     BankImportLine.status == status)
+                                        .order_by(BankImportLine.line_no).limit(limit)).all(), counts[status])
+            for status in STATUSES if counts.get(status)}
 
 
 def imports(limit: int = 200) -> tuple[list[BankImport], int]:

@@ -67,7 +67,7 @@ class BankImportView(BaseView):
         batch = bank_import.get(pk)
         if batch is None:
             abort(404)
-        grouped = bank_import.lines_by_status(batch)
+        grouped = bank_import.lines_by_status(batch, GROUP_LIMIT)
         return self.render_template(
             "billing/bank_show.html", batch=batch, grouped=grouped, limit=GROUP_LIMIT,
             status_names=bank_import.STATUS_NAMES, import_status_names=bank_import.IMPORT_STATUS_NAMES,

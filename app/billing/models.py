@@ -304,6 +304,8 @@ class BankImportLine(TenantScoped, Model):
         ForeignKeyConstraint(["tenant_id", "receipt_id"], ["waste_receipts.tenant_id", "waste_receipts.id"],
                              name="fk_waste_bank_import_lines_receipt", ondelete="SET NULL"),
         Index("ix_waste_bank_import_lines_status", "tenant_id", "status"),
+        # a transaction reference is looked up in every earlier import, line by line
+        Index("ix_waste_bank_import_lines_txn", "tenant_id", "txn_ref"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     import_id: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -357,7 +357,7 @@ def test_an_import_racing_another_for_the_same_transaction_gets_a_duplicate(app,
     with app.app_context(), tenant_scope(tenant_a.id):
         bank_import.apply(ids[0])
         db.session.remove()
-    monkeypatch.setattr(bank_import, "_seen", lambda txn, batch, line: None)
+    monkeypatch.setattr(bank_import._Seen, "why", lambda self, line: None)
     monkeypatch.setattr(bank_import, "find_bill",  # and the bill looked unpaid to it as well
                         lambda matcher, ref1, ref2, amount, paid_on: _unpaid_match(ref1, ref2))
     with app.app_context(), tenant_scope(tenant_a.id):
