@@ -320,9 +320,22 @@ def _receipt_pdf_endpoint() -> tuple[str, str] | None:
     return cache["found"]
 
 
-def _receipt_pdf_url(receipt_id: int) -> str | None:
+def _may_open(endpoint: str) -> bool:
+    """Whether the person may open a FAB view's endpoint (no link that ends in 403)."""
+    appbuilder = current_app.appbuilder
+    view_name, _dot, method = endpoint.partition(".")
+    for view in appbuilder.baseviews:
+        if type(view).__name__ == view_name:
+            name = (view.method_permission_name or {}).get(method, method)
+            return appbuilder.sm.has_access(f"can_{name}", view.class_permission_name)
+    return True  # not a FAB view: its own check decides
+
+
+def _receipt_pdf_links(receipt_ids) -> dict[int, str]:
     found = _receipt_pdf_endpoint()
-    return url_for(found[0], **{found[1]: receipt_id}) if found else None
+    if not found or not _may_open(found[0]):
+        return {}
+    return {pk: url_for(found[0], **{found[1]: pk}) for pk in receipt_ids}
 
 
 class WasteAccountView(TenantModelView):
@@ -417,7 +430,9 @@ class WasteAccountView(TenantModelView):
             if due is not None and due.late:
                 arrears += due.total
             rows.append({"bill": bill, "due": due, "period": tariffs.period_label(bill.period_start)})
-        receipts = [(r, _receipt_pdf_url(r.id)) for r in invoices.receipts_of(item.id)]
+        found = invoices.receipts_of(item.id)
+        links = _receipt_pdf_links([r.id for r in found])
+        receipts = [(r, links.get(r.id)) for r in found]
         return self.render_template(
             "billing/waste_account_show.html", item=item, tiers=accounts.tiers(item), bills=rows, receipts=receipts,
             arrears=arrears, tier_form=tier_form, close_form=close_form, is_open=is_open(item),

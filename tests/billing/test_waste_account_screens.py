@@ -252,6 +252,12 @@ def test_the_account_page_shows_bills_receipts_and_arrears(app, client_for, wast
     arrears = re.search(r'id="arrears">(.*?)</td>', page, re.S).group(1)
     assert "48.00" in arrears  # the overdue bill with its 20 % surcharge; the bill not yet due is not arrears
     assert "ตุลาคม 2569" in page and "ยังไม่ชำระ" in page and "เกินกำหนด" in page
+    with app.app_context(), platform_scope():
+        receipt_id = db.session.scalar(select(WasteInvoice.receipt_id).where(WasteInvoice.account_id == pk,
+                                                                             WasteInvoice.receipt_id.is_not(None)))
+    assert f"/waste/receipts/{receipt_id}/pdf" in page  # the receipt's PDF, for those who may print it
+    mayor_page = client_for("a.mayor").get(f"/waste/accounts/show/{pk}").get_data(as_text=True)
+    assert label in mayor_page and "48.00" in mayor_page
 
 
 def test_another_organisations_accounts_are_invisible_and_untouchable(app, client_for, waste):
@@ -270,6 +276,21 @@ def test_another_organisations_accounts_are_invisible_and_untouchable(app, clien
         assert "นายบี ลับเฉพาะ" not in found and b_pk not in ids_in_links(found, "/waste/accounts")
     found = officer.get(f"/waste/accounts/list/?_flt_0_route={b.route_id}").get_data(as_text=True)
     assert "นายบี ลับเฉพาะ" not in found
+    found = officer.get(f"/waste/accounts/list/?_flt_0_route={a.route_id}").get_data(as_text=True)
+    assert a_pk in ids_in_links(found, "/waste/accounts") and "นายบี ลับเฉพาะ" not in found
+    # the kind of premises is chosen by its Thai name; a list page's statements do not grow with its rows
+    listed = officer.get("/waste/accounts/list/?_flt_0_premises_kind=household").get_data(as_text=True)
+    assert a_pk in ids_in_links(listed, "/waste/accounts") and "บ้านเรือน" in listed
+    assert search_options(listed)["premises_kind"] == {"household": "บ้านเรือน", "business": "ร้านค้า/สถานประกอบการ"}
+    with app.app_context():
+        for n in range(6):
+            open_account(a.tenant_id, holder_name=f"นายหน้า ที่{n}", route_id=a.route2_id)
+    with _statements(app) as few:
+        officer.get("/waste/accounts/list/?psize_WasteAccountView=5")
+    with _statements(app) as many:
+        page = officer.get("/waste/accounts/list/?psize_WasteAccountView=50").get_data(as_text=True)
+    assert len(ids_in_links(page, "/waste/accounts")) > 5
+    assert len(many) == len(few), (len(few), len(many))
     # the route drop-downs (add form, search) hold A's routes only
     with app.app_context(), tenant_scope(a.tenant_id):
         a_routes = {str(i) for i in db.session.scalars(select(WasteRoute.id).where(WasteRoute.active.is_(True)))}
