@@ -131,6 +131,8 @@ def test_route_list_counts_accounts_in_one_query_for_the_page(app, client_for, w
     html = admin.get(url).get_data(as_text=True)
     row = re.search(r"CNT1.*?</tr>", html, re.S).group(0)
     assert re.search(r">\s*2\s*<", row), row
+    shown = admin.get(f"/waste/routes/show/{route_id}").get_data(as_text=True)
+    assert "จำนวนผู้ใช้บริการ" in shown and re.search(r">\s*2\s*</span>", shown), shown[-3000:]
     with _statements(app) as few:
         admin.get("/waste/routes/list/")
     with app.app_context(), tenant_scope(a.tenant_id):
