@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.billing.models import (
     BankImport, BankImportLine, BillingRun, WasteAccount, WasteAccountTier, WasteInvoice, WasteReceipt,
-    WasteRoute, WasteSettings,
+    WasteReceiptLine, WasteRoute, WasteSettings,
 )
 from app.extensions import db
 from app.numbering import NumberCounter, next_number
@@ -16,7 +16,7 @@ from app.tenancy.context import CrossTenantWrite, platform_scope, tenant_scope
 from tests.billing.waste import open_account, waste  # noqa: F401
 
 MODELS = (WasteSettings, WasteRoute, WasteAccount, WasteAccountTier, BillingRun, WasteInvoice, WasteReceipt,
-          BankImport, BankImportLine, NumberCounter)
+          WasteReceiptLine, BankImport, BankImportLine, NumberCounter)
 
 
 def _rows_for(tenant_id: int, route_id: int) -> dict:
@@ -39,7 +39,9 @@ def _rows_for(tenant_id: int, route_id: int) -> dict:
         db.session.add_all([bill, upload])
         db.session.flush()
         line = BankImportLine(import_id=upload.id, line_no=2, raw="x", status="malformed", message="ทดสอบ")
-        db.session.add(line)
+        paid = WasteReceiptLine(receipt_id=receipt.id, invoice_id=bill.id, period_start=bill.period_start,
+                                period_end=bill.period_end, amount=bill.amount, surcharge=Decimal("0.00"))
+        db.session.add_all([line, paid])
         db.session.commit()
         ids = {m.__name__: db.session.scalar(select(func.max(m.id))) for m in MODELS}
         db.session.remove()
@@ -103,6 +105,9 @@ def test_a_cannot_link_its_rows_to_bs(app, waste, both):
                          period_end=date(2027, 1, 31), due_date=date(2027, 2, 15), premises_kind="household",
                          litres_per_day=Decimal("20"), fee_code="collection_household", amount=Decimal("40.00")),
             BankImportLine(import_id=both["b"]["BankImport"], line_no=99, raw="x", status="malformed"),
+            WasteReceiptLine(receipt_id=both["b"]["WasteReceipt"], invoice_id=both["b"]["WasteInvoice"],
+                             period_start=date(2026, 9, 1), period_end=date(2026, 9, 30), amount=Decimal("1.00"),
+                             surcharge=Decimal("0.00")),
         ):
             db.session.add(row)
             with pytest.raises(Exception):
