@@ -189,7 +189,8 @@ class WasteReceipt(TenantScoped, Model):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fiscal_year: Mapped[int] = mapped_column(Integer, nullable=False)  # พ.ศ.
-    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    # empty only inside the transaction that issues it, until its last statement (app/billing/receipts.py)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     account_id: Mapped[int] = mapped_column(Integer, nullable=False)
     account: Mapped[WasteAccount] = tenant_link("WasteAccount", "WasteReceipt", "account_id")
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)

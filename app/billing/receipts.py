@@ -51,8 +51,10 @@ def issue(account: WasteAccount, bills: list[WasteInvoice], *, paid_on: date, me
     try:
         with db.session.begin_nested():
             year = thai.fiscal_year(paid_on)
+            # numbered last (below): the counter row stays locked from its number to the commit, so everything
+            # else is done first and payments of one organisation queue only for two statements
             receipt = WasteReceipt(
-                fiscal_year=year, number=next_number(SERIES, year), account_id=account.id, paid_on=paid_on,
+                fiscal_year=year, number=None, account_id=account.id, paid_on=paid_on,
                 amount=total, method=method, channel=channel, bank_txn_ref=bank_txn_ref, recorded_by_id=actor_id,
                 recorded_by_name=actor_name,
             )
@@ -71,10 +73,12 @@ def issue(account: WasteAccount, bills: list[WasteInvoice], *, paid_on: date, me
                     receipt_id=receipt.id, invoice_id=bill.id, period_start=bill.period_start,
                     period_end=bill.period_end, amount=due.amount, surcharge=due.surcharge))
             db.session.flush()
+            for bill in bills:
+                db.session.refresh(bill)
+            receipt.number = next_number(SERIES, year)
+            db.session.flush()
     except IntegrityError:  # the bank's transaction reference was recorded by another import meanwhile
         raise UserError(_("This bank transaction has already been recorded."), 409) from None
-    for bill in bills:
-        db.session.refresh(bill)
     return receipt
 
 
