@@ -28,6 +28,7 @@ from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 from app.thai_forms import ThaiDateField
+from app.security.services import person_name
 
 DAYS = (("mon", _l("Monday")), ("tue", _l("Tuesday")), ("wed", _l("Wednesday")), ("thu", _l("Thursday")),
         ("fri", _l("Friday")), ("sat", _l("Saturday")), ("sun", _l("Sunday")))
@@ -63,10 +64,6 @@ def status_text(account: WasteAccount) -> Markup:
     if is_open(account):
         return Markup('<span class="label label-success">{}</span>').format(_("In service"))
     return Markup('<span class="label label-default">{}</span>').format(_("Closed"))
-
-
-def actor_name(user) -> str:
-    return f"{user.first_name} {user.last_name}".strip() or user.username
 
 
 class ComputedInterface(TenantInterface):
@@ -375,7 +372,7 @@ class WasteAccountView(TenantModelView):
     def add(self):
         form = _account_form(AccountForm)
         if request.method == "POST":
-            account = _submit(form, lambda raw: accounts.open_account(raw, actor_name(g.user)))
+            account = _submit(form, lambda raw: accounts.open_account(raw, person_name(g.user)))
             if account is not None:
                 flash(_("Account %(no)s opened. Its check code is %(code)s: give it to the holder with the "
                         "account number.", no=account.account_no, code=account.check_code), "success")
@@ -453,7 +450,7 @@ class WasteAccountView(TenantModelView):
             abort(404)
         form = TierForm()
         form.premises_kind.choices = _kind_choices()
-        tier = _submit(form, lambda raw: accounts.change_tier(item, raw, actor_name(g.user)))
+        tier = _submit(form, lambda raw: accounts.change_tier(item, raw, person_name(g.user)))
         if tier is None:
             return self._show_page(self.datamodel.get(pk), tier_form=form, status=422)
         flash(_("From %(day)s the account is billed as %(tier)s.", day=thai.format_date(tier.effective_from),

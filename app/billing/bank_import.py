@@ -30,6 +30,7 @@ from app.extensions import db
 from app.tenancy.context import require_tenant_id
 from app.tenancy.errors import UserError
 from app.tenancy.models import utcnow
+from app.security.services import person_name
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 50_000
@@ -287,9 +288,6 @@ def read(data: bytes) -> list[ParsedLine]:
 
 # --- storing and applying -----------------------------------------------------------------------------------
 
-def _actor_name(user) -> str:
-    return f"{user.first_name or ''} {user.last_name or ''}".strip() or user.username
-
 
 def store(data: bytes, filename: str, user) -> BankImport:
     """The import with every line stored as pending (raw text kept), or a UserError with nothing written.
@@ -298,7 +296,7 @@ def store(data: bytes, filename: str, user) -> BankImport:
     name = os.path.basename((filename or "").replace("\\", "/")).strip()[:255] or "bank.csv"
     batch = BankImport(filename=name, sha256=hashlib.sha256(data).hexdigest(), status=QUEUED,
                        line_count=len(parsed), uploaded_by_id=user.id if user else None,
-                       uploaded_by_name=_actor_name(user) if user else "")
+                       uploaded_by_name=person_name(user) if user else "")
     db.session.add(batch)
     db.session.flush()
     tenant_id = require_tenant_id()
@@ -586,7 +584,7 @@ def resolve_by_bill(line: BankImportLine, account_no: str, period_code: str, use
     if bill.receipt_id is not None:
         raise UserError(_("The bill of %(period)s of account %(number)s has already been paid.",
                           period=label, number=account_no), 409)
-    actor = _actor_name(user)
+    actor = person_name(user)
     with db.session.begin_nested():
         _claim(line, actor)
         receipt = receipts.issue(account, [bill], paid_on=line.paid_on, method=PROMPTPAY, channel=BANK_FILE,
@@ -610,7 +608,7 @@ def resolve_outside(line: BankImportLine, note: str, user) -> BankImportLine:
                         422)
     if len(note) > 500:
         raise UserError(_("The note has at most 500 characters."), 422)
-    actor = _actor_name(user)
+    actor = person_name(user)
     with db.session.begin_nested():
         _claim(line, actor)
         db.session.refresh(line)

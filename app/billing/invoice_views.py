@@ -14,7 +14,6 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, not_, or_, select
 
-from app import thai
 from app.billing import bill_pdf, invoices, reports
 from app.billing import tariff as tariffs
 from app.billing.models import WasteAccount, WasteInvoice, WasteReceipt, WasteRoute

@@ -20,12 +20,9 @@ from app.extensions import db
 from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
+from app.security.services import person_name
 
 EXPORT_LIMIT = 20000
-
-
-def actor_name(user) -> str:
-    return f"{user.first_name} {user.last_name}".strip() or user.username
 
 
 class WasteCounterView(BaseView):
@@ -74,7 +71,7 @@ class WasteCounterView(BaseView):
             abort(404)
         try:
             receipt = counter.pay(found, request.form, request.form.getlist("bill"), actor_id=g.user.id,
-                                  actor_name=actor_name(g.user))
+                                  actor_name=person_name(g.user))
             db.session.commit()
         except counter.CounterError as exc:
             db.session.rollback()
@@ -151,7 +148,7 @@ class WasteReceiptView(TenantModelView):
             abort(404)
         reason = request.form.get("reason", "")
         try:
-            receipts.void(item, reason, actor_name=actor_name(g.user))
+            receipts.void(item, reason, actor_name=person_name(g.user))
             db.session.commit()
         except UserError as exc:
             db.session.rollback()

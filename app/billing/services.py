@@ -19,6 +19,7 @@ from app.billing.models import METHODS, Payment
 from app.catalog.models import ServiceRequest
 from app.extensions import db
 from app.tenancy.errors import UserError
+from app.security.services import person_name
 
 METHOD_NAMES = {"cash": _l("Cash"), "promptpay": _l("Thai QR / PromptPay"), "transfer": _l("Bank transfer"),
                 "cheque": _l("Cheque")}
@@ -90,7 +91,7 @@ def record(request: ServiceRequest, event, user, checked: PaymentInput) -> Payme
     payment = Payment(
         tenant_id=request.tenant_id, request_id=request.id, amount=checked.amount, paid_on=checked.paid_on,
         receipt_no=checked.receipt_no, method=checked.method, event_id=event.id,
-        recorded_by_id=user.id, recorded_by_name=f"{user.first_name} {user.last_name}".strip() or user.username,
+        recorded_by_id=user.id, recorded_by_name=person_name(user),
     )
     try:
         with db.session.begin_nested():

@@ -14,6 +14,11 @@ from app.tenancy.errors import UserError
 PLATFORM_LEVEL = 1_000_000
 
 
+def person_name(user) -> str:
+    """How a person is named on records (timeline, receipts): first and last name, else the username."""
+    return f"{user.first_name or ''} {user.last_name or ''}".strip() or user.username
+
+
 def is_platform_operator(user: Optional[User]) -> bool:
     if user is None or getattr(user, "tenant_id", None) is not None:
         return False

@@ -19,6 +19,7 @@ from app.service_requests.workflow_spec import (DEFAULT_WORKFLOW, FORWARD, ISSUE
                                                 OPEN_WASTE_ACCOUNT, RECORD_PAYMENT, REQUEST_PAYMENT)
 from app.tenancy.errors import UserError
 from app.tenancy.models import Division, localized, utcnow
+from app.security.services import person_name
 
 
 # s.8 of the Licensing Facilitation Act: the deficiency record lists everything missing, once
@@ -174,7 +175,7 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         new_due = _restarted_due(request) if restart_due else request.due_on
     event = ServiceRequestEvent(
         tenant_id=request.tenant_id, request_id=request.id, actor_id=user.id,
-        actor_name=f"{user.first_name} {user.last_name}".strip() or user.username, action=action,
+        actor_name=person_name(user), action=action,
         from_state=request.status, to_state=transition["to"], division_id=holder.id, note=note.strip() or None,
         staff_only=staff_only,
         on_behalf_of_name=(f"{delegation.delegator.first_name} {delegation.delegator.last_name}".strip()

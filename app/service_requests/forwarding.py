@@ -24,6 +24,7 @@ from app.tenancy.context import require_tenant_id
 from app.tenancy.errors import UserError
 from app.tenancy.models import Tenant, utcnow
 from app.tenancy.shared import as_owner
+from app.security.services import person_name
 
 # who receives forwarded matters in the partner organisation: its central office (สำนักปลัด), and executives
 RECEIVING_DIVISION = "office"
@@ -222,7 +223,7 @@ def post(forwarding: Forwarding, user: User, body: str, kind: str = MESSAGE) -> 
         forwarding_id=forwarding.id, kind=kind, body=body[:5000],
         author_tenant_id=None if recorded_for_outside else me.id,
         author_org=forwarding.outside_body if recorded_for_outside else me.name_th,
-        author_name=f"{user.first_name} {user.last_name}".strip() or user.username,
+        author_name=person_name(user),
     )
     db.session.add(message)
     if kind in (ANSWER, WITHDRAW):
