@@ -19,6 +19,7 @@ from app.numbering import next_number
 from app.tenancy.errors import UserError
 
 ACCOUNT_SERIES = "waste_account"
+ACCOUNT_NO_DIGITS = 7
 MAX_LITRES = Decimal("100000")
 
 # the checks of each input, in the field-spec language the service forms use
@@ -121,7 +122,7 @@ def open_account(raw: Mapping[str, Any], actor_name: str, request_id: int | None
     if errors:
         raise AccountError(errors)
     account = WasteAccount(
-        account_no=f"{next_number(ACCOUNT_SERIES, 0):07d}", check_code=invoices.new_check_code(),
+        account_no=f"{next_number(ACCOUNT_SERIES, 0):0{ACCOUNT_NO_DIGITS}d}", check_code=invoices.new_check_code(),
         premises_kind=kind, litres_per_day=Decimal(str(data["litres_per_day"])),
         holder_name=data["holder_name"], business_name=data.get("business_name"),
         national_id=data.get("national_id"), phone=data.get("phone"), email=data.get("email"),
@@ -258,3 +259,11 @@ def open_from_request(request, actor_name: str) -> tuple[WasteAccount, bool]:
     except AccountError as exc:
         fields = {**REQUEST_FIELDS, "litres_per_day": litres_field}
         raise AccountError({fields.get(key, key): message for key, message in exc.errors.items()}) from None
+
+
+def normal_account_no(text) -> str:
+    """An account number as typed or as a bank exported it (Thai digits, spaces, leading zeros dropped by a
+    spreadsheet) in the stored form; "" when it holds no digit."""
+    digits = "".join(ch for ch in str(text or "").translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
+                     if ch.isdigit())
+    return digits.zfill(ACCOUNT_NO_DIGITS) if digits else ""

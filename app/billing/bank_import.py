@@ -23,14 +23,15 @@ from sqlalchemy import func, insert, select, update
 
 from app import thai
 from app.billing import receipts
+from app.billing.accounts import normal_account_no
 from app.billing.invoices import DueCalculator
 from app.billing.models import BANK_FILE, PROMPTPAY, BankImport, BankImportLine, WasteAccount, WasteInvoice, \
     WasteReceipt
 from app.extensions import db
+from app.security.services import person_name
 from app.tenancy.context import require_tenant_id
 from app.tenancy.errors import UserError
 from app.tenancy.models import utcnow
-from app.security.services import person_name
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 50_000
@@ -345,7 +346,7 @@ class _Matcher:
     def account(self, account_no: str) -> WasteAccount | None:
         if account_no not in self.accounts:
             self.accounts[account_no] = db.session.scalar(
-                select(WasteAccount).where(WasteAccount.account_no == account_no))
+                select(WasteAccount).where(WasteAccount.account_no == normal_account_no(account_no)))
         return self.accounts[account_no]
 
 
@@ -474,7 +475,7 @@ def _refused(line: BankImportLine, exc: UserError, period: str) -> None:
             line.message = _encode([_reason("seen_receipt", txn=line.txn_ref, receipt=receipt.label)])
             return
         bill = db.session.scalar(select(WasteInvoice).join(WasteAccount, WasteAccount.id == WasteInvoice.account_id)
-                                 .where(WasteAccount.account_no == line.ref1,
+                                 .where(WasteAccount.account_no == normal_account_no(line.ref1),
                                         WasteInvoice.period_start == _normal_period(line.ref2)))
         line.status = UNMATCHED
         line.message = _encode([_reason("paid_already", ref1=line.ref1, period=period,
@@ -572,7 +573,7 @@ def resolve_by_bill(line: BankImportLine, account_no: str, period_code: str, use
         errors.append(_("Give the period as the Buddhist-era year and month, e.g. 2569-12."))
     if errors:
         raise UserError(" ".join(errors), 422)
-    account = db.session.scalar(select(WasteAccount).where(WasteAccount.account_no == account_no))
+    account = db.session.scalar(select(WasteAccount).where(WasteAccount.account_no == normal_account_no(account_no)))
     if account is None:
         raise UserError(_("There is no account number %(number)s.", number=account_no), 404)
     bill = db.session.scalar(select(WasteInvoice).where(WasteInvoice.account_id == account.id,

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 
 from app import thai
 from app.billing import invoices, receipts, tariff
+from app.billing.accounts import normal_account_no
 from app.billing.models import COUNTER, METHODS, WasteAccount, WasteInvoice, WasteReceipt
 from app.extensions import db
 from app.tenancy.errors import UserError
@@ -39,7 +40,7 @@ def find_accounts(text: str) -> list[WasteAccount]:
         return []
     digits = text.translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
     if digits.isdigit():
-        return list(db.session.scalars(select(WasteAccount).where(WasteAccount.account_no == digits.zfill(7))
+        return list(db.session.scalars(select(WasteAccount).where(WasteAccount.account_no == normal_account_no(digits))
                                        .limit(SEARCH_LIMIT)))
     like = f"%{text.replace('%', '').replace('_', '')}%"
     return list(db.session.scalars(

@@ -3,7 +3,9 @@ generated like the staff one, and tracking by number and secret. Nobody logs in;
 from the address, and a matter opens only for the browser that filed it or shows its secret."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, session, url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -61,6 +63,23 @@ def index():
     rows = db.session.scalars(select(ServiceType).where(ServiceType.active.is_(True))
                               .order_by(ServiceType.category, ServiceType.name_th)).all()
     return render_template("portal/index.html", services=rows)
+
+
+@bp.route("/language/<locale>")
+def language(locale: str):
+    """Thai or English for this browser, back on the page the citizen was reading (FAB's own switch goes to the
+    staff home page, i.e. the staff login)."""
+    from urllib.parse import urlsplit
+
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["locale"] = locale
+    back = request.args.get("next", "")
+    parts = urlsplit(back)
+    # only a path inside this organisation's portal: never another site or another organisation
+    if parts.scheme or parts.netloc or not back.startswith(url_for("portal.index")):
+        back = url_for("portal.index")
+    return redirect(back)
 
 
 @bp.route("/services/<code>/guide")

@@ -69,13 +69,12 @@ def mask_name(name: str | None) -> str:
 
 _HOUSE_NO = re.compile(r"^[0-9๐-๙]+(?:[/\-][0-9๐-๙]+)*[,.]?$")
 _HOUSE_WORDS = ("บ้านเลขที่", "เลขที่")
-_NUMBERED = {"หมู่", "หมู่ที่", "ม.", "ซอย", "ซ.", "ตรอก", "ถนน", "ถ.", "ชั้น", "moo", "soi", "road", "rd."}
 
 
 def street_without_house_no(line: str | None) -> str:
-    """99/1 หมู่ 3 ซอย 5 -> หมู่ 3 ซอย 5: the house number goes, the หมู่, ซอย and road that follow stay."""
+    """99/1 หมู่ 3 ซอย 5 -> หมู่ 3 ซอย 5: the house number leads the line and goes; every word after it stays,
+    numbers included (หมู่ 3, ถนนสมโภช 700 ปี)."""
     out: list[str] = []
-    previous = ""
     for token in (line or "").split():
         for word in _HOUSE_WORDS:
             if token.startswith(word):
@@ -83,10 +82,9 @@ def street_without_house_no(line: str | None) -> str:
                 break
         if not token:
             continue
-        if _HOUSE_NO.match(token) and previous.lower() not in _NUMBERED:
+        if not out and _HOUSE_NO.match(token):
             continue
         out.append(token)
-        previous = token
     return " ".join(out)
 
 

@@ -443,9 +443,9 @@ def test_upload_show_review_and_resolve_on_screen(app, client_for, tenant_a, acc
     done = officer.post(f"/waste/bank-imports/lines/{outside}/resolve",
                         data={"how": "outside", "note": "คืนเงินผู้ชำระแล้ว"})
     assert done.status_code == 302
-    # the wrong account's payment was meant for account two's September bill
+    # the wrong account's payment was meant for account two's September bill (typed without its leading zeros)
     done = officer.post(f"/waste/bank-imports/lines/{wrong}/resolve",
-                        data={"how": "bill", "account_no": two, "period": _code(SEP)})
+                        data={"how": "bill", "account_no": two.lstrip("0"), "period": _code(SEP)})
     assert done.status_code == 302, done.get_data(as_text=True)[:3000]
     assert _bill(app, tenant_a.id, sep_id)[2][3] == t_wrong and _bill(app, tenant_a.id, oct_id)[0] is None
     again = officer.post(f"/waste/bank-imports/lines/{wrong}/resolve",

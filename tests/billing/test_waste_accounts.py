@@ -93,3 +93,9 @@ def test_issue_receipt_claims_unpaid_bills_once(app, waste):
                                actor_id=None, actor_name="ผู้ทดสอบ")
             db.session.rollback()
             db.session.remove()
+
+
+@pytest.mark.parametrize("typed, stored", [("3", "0000003"), (" 00 12 ", "0000012"), ("๑๒", "0000012"),
+                                           ("0000123", "0000123"), ("abc", "")])
+def test_account_numbers_as_typed_or_exported(typed, stored):
+    assert accounts.normal_account_no(typed) == stored

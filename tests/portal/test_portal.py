@@ -237,3 +237,18 @@ def test_without_leaflet_the_location_box_still_works(database_url, tenant_a, se
     assert client.get("/vendor/leaflet/leaflet.js").status_code == 404
     html = client.get(f"/t/{A}/services/fwd_complaint/new").get_data(as_text=True)
     assert 'name="where"' in html and "leaflet.js" not in html
+
+
+def test_the_language_switch_stays_on_the_portal_page(app, service):
+    """The citizen's switch returns to the page being read (FAB's own goes to the staff login) and only to a
+    page of this organisation's portal."""
+    client = app.test_client()
+    page = f"/t/{A}/track"
+    assert "ภาษาไทย" not in client.get(page).get_data(as_text=True)
+    response = client.get(f"/t/{A}/language/en?next={page}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(page)
+    assert "ภาษาไทย" in client.get(page).get_data(as_text=True)  # now English, offering Thai back
+    for elsewhere in ("https://evil.example/", "//evil.example/x", f"/t/{B}/track", "/login/"):
+        response = client.get(f"/t/{A}/language/th", query_string={"next": elsewhere})
+        assert response.headers["Location"].endswith(f"/t/{A}/"), elsewhere
+    assert client.get(f"/t/{A}/language/xx").status_code == 404

@@ -337,6 +337,8 @@ def test_names_are_masked(name, masked):
     ("เลขที่ 12 หมู่ที่ 4 ซอย 7 ถนนเชียงใหม่-ลำพูน", "หมู่ที่ 4 ซอย 7 ถนนเชียงใหม่-ลำพูน"),
     ("บ้านเลขที่๑๒/๓ ม. 5", "ม. 5"),
     ("123-45, ถนน 3", "ถนน 3"),
+    ("5/2 ถนนสมโภช 700 ปี", "ถนนสมโภช 700 ปี"),
+    ("12 13 ซอย 4", "ซอย 4"),
 ])
 def test_the_address_loses_its_house_number(line, street):
     from app.portal.waste import street_without_house_no
