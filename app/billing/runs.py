@@ -69,10 +69,7 @@ def current_period_start(today: date | None = None, conf=None) -> date:
     return date(today.year, (today.month - 1) // months * months + 1, 1)
 
 
-def period_label(start: date) -> str:
-    """ธันวาคม 2569 (December 2026 for a user who chose English)."""
-    year = start.year if thai._lang() == "en" else thai.be_year(start)
-    return f"{thai.month_names('wide')[start.month]} {year}"
+period_label = tariffs.period_label  # what the run screens and the CLI call it
 
 
 KIND_NAMES = {"household": _l("Household"), "business": _l("Shop / business")}

@@ -78,8 +78,9 @@ def period_from_code(code: str, conf: WasteSettings | None = None) -> Period:
 
 
 def period_label(start: date) -> str:
-    """ธันวาคม 2569"""
-    return f"{thai.month_names('wide')[start.month]} {thai.be_year(start)}"
+    """ธันวาคม 2569 (December 2026 for a user who chose English, as every English date is)."""
+    year = start.year if thai._lang() == "en" else thai.be_year(start)
+    return f"{thai.month_names('wide')[start.month]} {year}"
 
 
 # --- prices ---------------------------------------------------------------------------------------------------

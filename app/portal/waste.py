@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import thai
-from app.billing import invoices
+from app.billing import invoices, tariff
 from app.billing.models import WasteAccount, WasteInvoice, WasteReceipt
 from app.extensions import db
 from app.portal.views import bp
@@ -103,10 +103,7 @@ def public_address(account: WasteAccount, english: bool = False) -> str:
     return " ".join(p for p in parts if p)
 
 
-def period_label(start: date) -> str:
-    """ธันวาคม 2569 (December 2026 in English, as dates are)."""
-    year = start.year if _english() else thai.be_year(start)
-    return f"{thai.month_names('wide')[start.month]} {year}"
+period_label = tariff.period_label
 
 
 @dataclass(frozen=True)
