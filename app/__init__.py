@@ -209,6 +209,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.billing import menu as waste_menu
 
     waste_menu.register(appbuilder)
+    from app.saraban import menu as saraban_menu
+
+    saraban_menu.register(appbuilder)
     appbuilder.add_view(
         ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services
     )

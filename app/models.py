@@ -24,3 +24,7 @@ from app.service_requests.models import (  # noqa: F401
 )
 from app.security.models import GrantLog, Membership, RoleTemplate  # noqa: F401
 from app.tenancy.models import Division, Tenant, TenantSwitchLog, TenantType  # noqa: F401
+from app.saraban.models import (  # noqa: F401
+    Document, DocumentAccess, DocumentFile, DocumentOpening, Endorsement, Register, RetentionItem, RetentionList,
+    ReviewStep, Routing,
+)
