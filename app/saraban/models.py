@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.tenancy.models import Division, TenantScoped, tenant_link, utcnow
@@ -136,6 +136,8 @@ class Document(TenantScoped, Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=DRAFT)
     request_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reply_to_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # an internal memo's recipient กอง, chosen in the draft; routed (Routing rows) only when it is sent
+    recipient_division_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # the signature: who signed, as what, when, and the hash of the signed text (a change after it is refused)
     signer_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     signer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
