@@ -245,6 +245,8 @@ class ServiceRequestView(TenantModelView):
         from app.service_requests.forwarding_views import org_names
         from app.service_requests.models import Forwarding
 
+        from app.saraban import links as letter_links
+
         actions = engine.available(item, g.user)
         forwardings = db.session.scalars(select(Forwarding).where(
             Forwarding.request_id == item.id, Forwarding.tenant_id == item.tenant_id).order_by(Forwarding.id)).all()
@@ -257,6 +259,7 @@ class ServiceRequestView(TenantModelView):
             certificates=certificate_docs.of_request(item.id),
             partners=forwarding.partner_choices() if any(a.effect == "forward" for a in actions) else [],
             draft=draft, documents=engine.document_choices(item),
+            letters=letter_links.documents_of_request(item.id, g.user), letter_links=letter_links,
         ), status
 
     @expose("/act/<int:pk>", methods=["POST"])
@@ -327,7 +330,17 @@ class ServiceRequestView(TenantModelView):
         if not service_type.active:
             abort(404)
         version = services.current_version(service_type)
-        return self._form_page(service_type, version, None)
+        source = None
+        if request.values.get("from_document"):
+            # a matter opened from an incoming letter: the letter must be one this user may see, not yet linked
+            from app.saraban import links as letter_links
+
+            source = letter_links.source_document(request.values.get("from_document"), g.user)
+            if source.request_id is not None:
+                flash(_("This letter is already linked to matter #%(id)s.", id=source.request_id), "warning")
+                page = letter_links.page_endpoint(source)
+                return redirect(url_for(page, pk=source.id) if page else url_for("ServiceCatalogView.index"))
+        return self._form_page(service_type, version, None, source=source)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
@@ -337,11 +350,16 @@ class ServiceRequestView(TenantModelView):
             abort(404)
         return self._form_page(item.service_type, item.version, item)
 
-    def _form_page(self, service_type, version, item):
+    def _form_page(self, service_type, version, item, source=None):
+        """`source`: the incoming letter a new matter is opened from (linked when the matter is filed)."""
         form_class = build_form(version.fields, staff=True, documents=version.documents)
         pending = (pending_uploads.pending(PENDING_FILES, _pending_scope(service_type, item))
                    if request.method == "POST" else {})
         data = {**(item.data if item is not None else {}), **pending}
+        if source is not None and request.method == "GET":
+            from app.saraban import links as letter_links
+
+            data.update(letter_links.prefill(version, source))
         form = form_class(data=data or None)
         quote = None
         if request.method == "POST":
@@ -371,6 +389,10 @@ class ServiceRequestView(TenantModelView):
                                                     g.user.id)
                     if item is None:
                         item = services.file_request(service_type, values, g.user.id)
+                        if source is not None:  # in the same transaction: both or neither
+                            from app.saraban import links as letter_links
+
+                            letter_links.link(source, item)
                     else:
                         services.update_request(item, values)
                     db.session.commit()
@@ -386,7 +408,7 @@ class ServiceRequestView(TenantModelView):
         return self.render_template(
             "catalog/request_form.html", form=form, service_type=service_type, version=version, item=item,
             quote=quote, has_fees=bool(services.schedules(service_type)), title=str(service_type),
-            appbuilder=self.appbuilder,
+            appbuilder=self.appbuilder, source=source, letter_number=_letter_number,
         )
 
 
@@ -452,6 +474,12 @@ def _keep_files(service_type, item, form, form_class) -> None:
         names = db.session.scalars(select(Attachment.filename).where(
             Attachment.id.in_([i for ids in kept.values() for i in ids]))).all()
         flash(_("The files you chose are kept: %(names)s.", names=", ".join(names)), "info")
+
+
+def _letter_number(document) -> str:
+    from app.saraban.links import number_label
+
+    return number_label(document)
 
 
 def _by_event(attachments) -> dict:
