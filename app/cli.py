@@ -11,4 +11,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(seed_cli)
     app.cli.add_command(waste_cli)
+    from app.saraban.cli import saraban_cli
+
+    app.cli.add_command(saraban_cli)
     app.cli.add_command(demo_logins)

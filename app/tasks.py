@@ -3,6 +3,7 @@ and acknowledge late so a crashed worker's task runs again (tasks are written to
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 from app.extensions import db
@@ -62,6 +63,9 @@ def celery_app(app: Flask) -> Celery:
     platform_base = type("PlatformTask", (PlatformTask,), {"flask_app": app, "abstract": True})
     celery.conf.beat_schedule = {
         "delay-notices-daily": {"task": "service_requests.all_delay_notices", "schedule": 24 * 3600},
+        # ข้อ 66: the retention lists of the year that ended, made early in the 60 days after it
+        "saraban-retention-yearly": {"task": "saraban.all_retention_surveys",
+                                     "schedule": crontab(minute=0, hour=6, day_of_month=2, month_of_year=1)},
     }
     _register_tasks(celery, platform_base)
     _celery = celery
@@ -114,6 +118,9 @@ def _register_tasks(celery: Celery, platform_base: type) -> None:
     from app.billing.tasks import register as register_billing
 
     register_billing(celery)
+    from app.saraban.tasks import register as register_saraban
+
+    register_saraban(celery, platform_base)
 
     @celery.task(name="forwarding.notify", shared=False)
     def notify_forwarding(tenant_id: int, forwarding_id: int, event: str, message_id: int = 0) -> int:

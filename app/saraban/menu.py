@@ -31,6 +31,10 @@ def register(appbuilder: AppBuilder) -> None:
                         category=CATEGORY, category_label=category_label)
     appbuilder.add_view(SarabanOpeningView, "Secret document openings", label=_l("Secret document openings"),
                         icon="fa-eye", category=CATEGORY, category_label=category_label)
+    from app.saraban.retention_views import SarabanRetentionView
+
+    appbuilder.add_view(SarabanRetentionView, "Retention", label=_l("Retention and destruction"), icon="fa-archive",
+                        category=CATEGORY, category_label=category_label)
     from app.saraban.outgoing_views import SarabanOutgoingView
 
     appbuilder.add_view(SarabanOutgoingView, "Outgoing letters", label=_l("Outgoing letters"), icon="fa-paper-plane",

@@ -146,7 +146,8 @@ class Document(TenantScoped, Model):
     signed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # ข้อ 57: years to keep after the year of the document; empty = keep for ever (ห้ามทำลาย)
-    retention_years: Mapped[int | None] = mapped_column(Integer, nullable=True, default=DEFAULT_RETENTION_YEARS)
+    # (no column default: SQLAlchemy fires a default for an explicit None too, and None means keep for ever)
+    retention_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
     disposal: Mapped[str | None] = mapped_column(String(16), nullable=True)  # destroyed | archived
     disposed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # words of the subject, parties, body and numbers, split with pythainlp and joined by spaces (search.py)
@@ -155,6 +156,10 @@ class Document(TenantScoped, Model):
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("retention_years", DEFAULT_RETENTION_YEARS)  # unless given, None included
+        super().__init__(**kwargs)
 
     @property
     def secret(self) -> bool:
