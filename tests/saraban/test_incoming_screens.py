@@ -286,3 +286,36 @@ def test_another_organisation_cannot_reach_a_letter(app, saraban):
     assert (after.status, after.action_taken) == (before.status, before.action_taken)
     assert len(rows(app, a, Routing, document_id=pk)) == 1 and rows(app, a, Routing, document_id=pk)[0].acknowledged_at is None
     assert len(rows(app, a, Endorsement, document_id=pk)) == 1
+
+
+CHROMIUM = __import__("shutil").which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+def test_the_mayor_endorses_on_a_390px_phone(app, saraban, live_server, browser):
+    """390 x 844: no sideways scrolling, every button at least 44 px tall, the order typed and endorsed."""
+    from tests.test_browser import _log_in
+
+    a = saraban["a"]
+    clerk = client(app, "a.clerk")
+    pk = register(clerk, a, subject="ขอเชิญประชุมประจำเดือนของคณะผู้บริหารเทศบาลและหัวหน้าส่วนราชการทุกกอง",
+                  urgency="most_urgent")
+    clerk.post(f"{BASE}/present/{pk}", data={"executive_ids": str(a.users["mayor"])})
+    [asked] = rows(app, a, Endorsement, document_id=pk)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    _log_in(phone, live_server, "a.mayor")
+    phone.goto(f"{live_server}/saraban/inbox/")
+    card = phone.locator(f"#inbox-endorsement-{asked.id}")
+    assert "ขอเชิญประชุมประจำเดือน" in card.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    heights = phone.eval_on_selector_all("#saraban-inbox button", "els => els.map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 44, heights
+    card.locator("textarea[name=order_text]").fill("ทราบ มอบสำนักปลัดแจ้งเวียน")
+    card.locator("button[type=submit]").click()
+    phone.wait_for_load_state()
+    assert phone.url.endswith("/saraban/inbox/")
+    [given] = rows(app, a, Endorsement, document_id=pk)
+    assert given.order_text == "ทราบ มอบสำนักปลัดแจ้งเวียน" and given.endorsed_by_id == a.users["mayor"]
+
+
+from tests.test_browser import browser, live_server  # noqa: E402,F401  (the browser tests' fixtures)
