@@ -441,5 +441,7 @@ def finish(document: Document, action_taken: str, actor) -> Document:
         raise IncomingError({"action_taken": _("Write what was done (การปฏิบัติ).")})
     document.action_taken = text
     document.status = DONE
+    document.finished_at, document.finished_by_id = utcnow(), actor.id
+    document.finished_by_name = _actor_name(actor)
     search.index(document)
     return document

@@ -431,6 +431,6 @@ def _timeline(document, endorsements, routings) -> list[dict]:
                            "what": _("%(division)s acknowledged", division=r.division)})
     events.sort(key=lambda e: e["at"])
     if document.status == DONE:
-        events.append({"at": document.updated_at, "who": "", "kind": "done", "text": document.action_taken,
-                       "what": _("Done")})
+        events.append({"at": document.finished_at or document.updated_at, "who": document.finished_by_name or "",
+                       "kind": "done", "text": document.action_taken, "what": _("Done")})
     return events

@@ -122,6 +122,10 @@ class Document(TenantScoped, Model):
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
     closing: Mapped[str | None] = mapped_column(String(200), nullable=True)  # จึงเรียนมาเพื่อโปรดพิจารณา
     action_taken: Mapped[str | None] = mapped_column(Text, nullable=True)  # การปฏิบัติ
+    # who recorded การปฏิบัติ and closed the letter, and when (the last entry of its history)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    finished_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     remark: Mapped[str | None] = mapped_column(String(500), nullable=True)  # หมายเหตุ
     register_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     register: Mapped[Register] = tenant_link("Register", "Document", "register_id")

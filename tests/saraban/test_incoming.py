@@ -168,6 +168,7 @@ def test_present_endorse_route_acknowledge_finish(app, saraban):
         incoming.finish(document, "กองช่างส่งผู้แทนเข้าร่วมประชุมแล้ว", user(a, "engofficer"))
         db.session.commit()
         assert document.status == DONE and "ผู้แทน" in document.search_text
+        assert document.finished_by_id == a.users["engofficer"] and document.finished_at is not None
         with pytest.raises(UserError):
             incoming.route(document, [a.divisions["health"]], "", clerk)
 

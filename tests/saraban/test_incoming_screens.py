@@ -177,6 +177,8 @@ def test_present_endorse_on_the_phone_route_acknowledge_finish(app, saraban):
     for text in ("เสนอเพื่อโปรดพิจารณา", "มอบกองช่างและกองคลังดำเนินการ", "ซ่อมถนนเสร็จแล้ว", "timeline-ack"):
         assert text in page
     assert 'id="present-form"' not in page and 'id="finish-form"' not in page
+    done = page[page.index("timeline-done"):]
+    assert "ช่าง ประจำกอง" in done[:400]  # who recorded what was done
     listing = clerk.get(f"{BASE}/list/").get_data(as_text=True)
     assert "urgency-most" in listing
 
