@@ -3,6 +3,7 @@ signer นายก), return and resubmission, signing by a delegate and refusal
 an internal memo routed at sending, the PDF's text, and a secret letter's named readers."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -240,6 +241,7 @@ def test_draft_pdf_has_draft_mark_and_no_number(app, saraban):  # noqa: F811
         text = pdf_text(letter_pdf.render(letter))
         assert "ร่าง" in text and "ด่วนที่สุด" in text and "ลับ" in text
         assert "ชม 99901/……" in text and "ขอความอนุเคราะห์ข้อมูลถนน" in text
+        assert not re.search(r"ชม 99901/[0-9๐-๙]", text)  # no number on a draft
         assert "ขอแสดงความนับถือ" in text
 
 
