@@ -166,15 +166,15 @@ class SarabanIncomingView(TenantModelView):
                               "endorse": "endorse", "route": "route", "acknowledge": "acknowledge",
                               "finish": "finish", "file": "file"}
     label_columns = {
-        "number": _l("Register no."), "registered_at": _l("Received"), "their_ref": _l("Their reference"),
-        "sender": _l("From"), "subject": _l("Subject"), "urgency": _l("Urgency"), "secrecy": _l("Secrecy"),
+        "number": _l("Register no."), "registered_at": _l("Received"), "their_ref": _l("Their reference (ที่)"),
+        "sender": _l("From (จาก)"), "subject": _l("Subject (เรื่อง)"), "urgency": _l("Urgency"), "secrecy": _l("Secrecy"),
         "status": _l("Status"), "current_division": _l("Now with"), "register_no": _l("Register no."),
-        "register_year": _l("Year (B.E.)"), "kind": _l("Kind"),
+        "register_year": _l("Year (B.E.)"), "kind": _l("Kind of letter"),
     }
     formatters_columns = {"urgency": urgency_badge, "secrecy": secrecy_badge, "status": status_text,
                           "registered_at": thai.format_datetime}
     search_form_extra_fields = {
-        "kind": SelectField(_l("Kind"), choices=list(KIND_NAMES.items())),
+        "kind": SelectField(_l("Kind of letter"), choices=list(KIND_NAMES.items())),
         "urgency": SelectField(_l("Urgency"), choices=list(URGENCY_NAMES.items())),
         "secrecy": SelectField(_l("Secrecy"), choices=list(SECRECY_NAMES.items())),
         "status": SelectField(_l("Status"), choices=[(k, STATUS_NAMES[k]) for k in
