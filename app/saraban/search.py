@@ -9,7 +9,7 @@ import unicodedata
 
 from sqlalchemy import and_, func, literal, true
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy import String
+from sqlalchemy import Text
 
 from app.extensions import db
 from app.saraban.models import Document
@@ -84,8 +84,9 @@ def matches(query: str):
     if not wanted:
         return true()
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.string_to_array(Document.search_text, literal(" ")).op("@>")(
-            literal(wanted, ARRAY(String)))
+        # text[] on both sides (a varchar[] literal has no @> with text[], and the GIN index is over text[])
+        return func.string_to_array(Document.search_text, literal(" ", Text)).op("@>")(
+            literal(wanted, ARRAY(Text)))
     padded = literal(" ") + Document.search_text + literal(" ")
     return and_(*(padded.like(f"% {_escape(w)} %", escape="\\") for w in wanted))
 

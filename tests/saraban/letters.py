@@ -21,9 +21,9 @@ def use(app) -> None:
 
 def letter(people, subject: str, *, direction: str = INCOMING, secrecy: str = NORMAL, readers=(),
            request_id: int | None = None, division: str = "office", numbered: bool = True, status: str | None = None,
-           author: str = "clerk") -> int:
+           author: str = "clerk", scan: bytes | None = None) -> int:
     """A letter of the tenant `people` (tests.saraban.people.SarabanTenant); returns its id. `readers`: the
-    user keys named on it (the author is always named, as the services do)."""
+    user keys named on it (the author is always named, as the services do); `scan`: a PDF stored as its scan."""
     with _app.app_context(), tenant_scope(people.tenant_id):
         register_id = people.incoming_register_id if direction == INCOMING else people.outgoing_register_id
         document = Document(
@@ -36,6 +36,10 @@ def letter(people, subject: str, *, direction: str = INCOMING, secrecy: str = NO
         db.session.flush()
         if numbered:
             registry.take_number(document)
+        if scan is not None:
+            from app.saraban import files
+
+            files.store(document, "scan.pdf", scan, "application/pdf", "scan", people.users[author])
         for key in {author, *readers}:
             access.grant(document, people.users[key], "recipient" if key != author else "registrar")
         search.index(document)

@@ -245,3 +245,64 @@ def test_link_refuses_a_second_matter_and_another_organisation(app, saraban):  #
                 links.link(db.session.get(Document, another), other)
             db.session.rollback()
             db.session.remove()
+
+
+# --- both pages, end to end through the correspondence screens ----------------------------------------------
+
+def test_the_letter_page_offers_to_open_a_matter_then_shows_it(app, saraban, client_for):  # noqa: F811
+    a = saraban["a"]
+    letter_id = letter(a, "ขอความอนุเคราะห์รถบรรทุกน้ำหมู่ 9")
+    service_id = _service_id(a.tenant_id)
+    client = client_for("a.sb.clerk")
+    html = client.get(f"/saraban/incoming/show/{letter_id}").get_data(as_text=True)
+    assert 'id="open-matter"' in html and 'id="linked-matter"' not in html
+    assert f"/service-requests/new/{service_id}?from_document={letter_id}" in html
+    response = save_request(client, f"/service-requests/new/{service_id}?from_document={letter_id}",
+                            {"requester": "ผู้ใหญ่บ้านหมู่ 9", "litres": "3000", "from_document": str(letter_id)})
+    matter_id = int(re.search(r"/service-requests/show/(\d+)", response.headers["Location"]).group(1))
+    html = client.get(f"/saraban/incoming/show/{letter_id}").get_data(as_text=True)
+    assert 'id="open-matter"' not in html
+    assert re.search(rf'id="linked-matter" href="/service-requests/show/{matter_id}"', html)
+    assert letter_id in _letter_rows(client.get(f"/service-requests/show/{matter_id}").get_data(as_text=True))
+
+
+def test_a_letter_written_from_a_matter_shows_on_the_matter_and_the_matter_on_it(app, saraban,
+                                                                                  client_for):  # noqa: F811
+    a = saraban["a"]
+    matter_id = _matter(a, "ผู้ร้องเรื่องน้ำ")
+    client = client_for("a.sb.clerk")
+    page = client.get(f"/service-requests/show/{matter_id}").get_data(as_text=True)
+    assert f'id="write-letter" href="/saraban/outgoing/new?request_id={matter_id}"' in page
+    assert client.get(f"/saraban/outgoing/new?request_id={matter_id}").status_code == 200
+    response = client.post(f"/saraban/outgoing/new?request_id={matter_id}", data={
+        "origin_division_id": str(a.divisions["office"]), "kind": "external", "urgency": "normal",
+        "secrecy": "normal", "subject": "แจ้งผลการจัดรถบรรทุกน้ำ", "addressee": "ผู้ใหญ่บ้านหมู่ 3",
+        "body": "ตามที่ท่านได้ขอรับการสนับสนุนรถบรรทุกน้ำ องค์การบริหารส่วนตำบลได้จัดรถให้แล้ว",
+        "closing": "จึงเรียนมาเพื่อโปรดทราบ"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    letter_id = int(re.search(r"/saraban/outgoing/show/(\d+)", response.headers["Location"]).group(1))
+    assert document(a.tenant_id, letter_id).request_id == matter_id
+    page = client.get(f"/service-requests/show/{matter_id}").get_data(as_text=True)
+    assert letter_id in _letter_rows(page) and "แจ้งผลการจัดรถบรรทุกน้ำ" in page and "ร่าง" in page
+    assert f"/saraban/outgoing/show/{letter_id}" in page
+    letter_page = client.get(f"/saraban/outgoing/show/{letter_id}").get_data(as_text=True)
+    assert f"/service-requests/show/{matter_id}" in letter_page
+
+
+def test_the_write_a_letter_button_needs_the_drafting_permission(app, saraban, client_for):  # noqa: F811
+    matter_id = _matter(saraban["a"])
+    page = client_for("a.mayor").get(f"/service-requests/show/{matter_id}").get_data(as_text=True)
+    assert 'id="write-letter"' not in page  # executives review and sign; they do not draft
+
+
+def test_another_tenant_cannot_write_a_letter_about_a_matter(app, saraban, client_for):  # noqa: F811
+    matter_id = _matter(saraban["a"])
+    client = client_for("b.sb.clerk")
+    assert client.get(f"/saraban/outgoing/new?request_id={matter_id}").status_code == 404
+    response = client.post(f"/saraban/outgoing/new?request_id={matter_id}", data={
+        "origin_division_id": str(saraban["b"].divisions["office"]), "kind": "external", "subject": "x",
+        "addressee": "x", "body": "x"})
+    assert response.status_code == 404
+    with letters._app.app_context(), tenant_scope(saraban["b"].tenant_id):
+        assert db.session.scalar(select(func.count(Document.id)).where(Document.request_id == matter_id)) == 0
+        db.session.remove()
