@@ -144,6 +144,8 @@ def _staff(ids, field: str, errors: dict[str, str]) -> list:
         try:
             number = int(value)
         except (TypeError, ValueError):
+            number = None
+        if number is None or not -2**31 <= number < 2**31:
             errors[field] = _("Choose people of this organisation only.")
             return []
         if number not in wanted:

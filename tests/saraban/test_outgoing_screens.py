@@ -91,6 +91,12 @@ def test_chain_on_screen_number_at_sending_and_pdf(client_for, saraban, db):  # 
     response = officer.post(f"{BASE}/submit/{pk}", data={"reviewer_1": a.users["engdir"],
                                                           "signer_id": a.users["palad"]})
     assert response.status_code == 422 and 'id="error-signer_id"' in response.get_data(as_text=True)
+    for bad in ("99999999999", "x", str(saraban["b"].users["mayor"])):  # never a 500, never B's person
+        response = officer.post(f"{BASE}/submit/{pk}", data={"reviewer_1": bad, "signer_id": a.users["mayor"]})
+        assert response.status_code == 422 and 'id="error-reviewer_ids"' in response.get_data(as_text=True)
+    response = officer.post(f"{BASE}/new", data=form(a, origin_division_id="99999999999",
+                                                     reader_ids=["99999999999"], secrecy="secret"))
+    assert response.status_code == 422
     response = officer.post(f"{BASE}/submit/{pk}", data={"reviewer_1": a.users["engdir"],
                                                           "reviewer_2": a.users["palad"],
                                                           "signer_id": a.users["mayor"]})
