@@ -321,6 +321,7 @@ class Applier:
             "province": spec["province"], "parent_id": parent.id if parent else None,
             "active": spec["active"],
             **({"promptpay_biller_id": spec["promptpay_biller_id"]} if spec.get("promptpay_biller_id") else {}),
+            **({"book_prefix": spec["book_prefix"]} if spec.get("book_prefix") else {}),
         })
         tenant.type = ttype
         self.session.flush()
@@ -393,6 +394,44 @@ class Applier:
         self.tenant_services(seed, tenant, divisions)
         if seed.data.get("waste"):
             self.waste(seed, tenant)
+        self.saraban(seed, tenant, divisions)
+
+    def saraban(self, seed: SeedFile, tenant: Tenant, divisions: dict[str, Division]) -> None:
+        """The central registers (always), then the file's registers of a กอง; registers not in the file are
+        left as they are (documents are numbered in them)."""
+        from app.saraban import registry
+        from app.saraban.models import Register
+
+        before = {(r.direction, r.division_id) for r in self.session.scalars(
+            select(Register).where(Register.tenant_id == tenant.id))}
+        for register in registry.ensure_central(tenant.id):
+            _record(self.plan, "saraban_register", f"{tenant.dla_code}/{registry.CENTRAL_DIVISION}/{register.direction}",
+                    (register.direction, register.division_id) not in before, [])
+        spec = seed.data.get("saraban") or {}
+        seen = set()
+        for i, r in enumerate(spec.get("registers") or []):
+            path = f"saraban.registers[{i}]"
+            division = divisions.get(r["division"])
+            if division is None:
+                self.error(seed, f"{path}.division", _("Unknown division %(code)r.", code=r["division"]))
+                continue
+            if (r["direction"], r["division"]) in seen:
+                self.error(seed, f"{path}.division", _("Duplicate register %(direction)s of %(code)r.",
+                                                       direction=r["direction"], code=r["division"]))
+                continue
+            seen.add((r["direction"], r["division"]))
+            register = self.session.scalar(select(Register).where(
+                Register.tenant_id == tenant.id, Register.direction == r["direction"],
+                Register.division_id == division.id))
+            created = register is None
+            if created:
+                register = Register(tenant_id=tenant.id, direction=r["direction"], division_id=division.id)
+                self.session.add(register)
+            changed = _set_fields(register, {"book_code": r["book_code"], "year_basis": r["year_basis"],
+                                             "active": r["active"]})
+            _record(self.plan, "saraban_register", f"{tenant.dla_code}/{r['division']}/{r['direction']}", created,
+                    [] if created else changed)
+        self.session.flush()
 
     def waste(self, seed: SeedFile, tenant: Tenant) -> None:
         """Waste-fee settings and collection routes; routes not in the file are left as they are (accounts

@@ -11,6 +11,8 @@ from app.schema_base import Strict, fields
 CODE = validate.Regexp(
     r"^[a-z][a-z0-9_-]{0,31}$", error=_l("Must be lower-case English letters, digits, - or _ (e.g. finance).")
 )
+# a book code (รหัสตัวพยัญชนะและตัวเลข): ชม 52101, or ชม 52101.3 for a กอง
+BOOK_CODE = r"^[ก-ฮ]{1,4} ?[0-9]{2,6}(\.[0-9]{1,4})*$"
 DLA_CODE = validate.Regexp(r"^\d{7}$", error=_l("Must be the 7-digit DLA code."))
 USERNAME = validate.Regexp(
     r"^[A-Za-z0-9_.@-]{3,64}$", error=_l("Must be 3-64 English letters, digits or . _ @ -.")
@@ -101,6 +103,9 @@ class TenantSpec(Strict):
     # Thai QR bill payment: the biller ID from the organisation's bank (tax id + 2-digit suffix)
     promptpay_biller_id = fields.String(
         load_default=None, validate=validate.Regexp(r"^\d{15}$", error=_l("Must be 15 digits.")))
+    # the รหัสตัวพยัญชนะและตัวเลข printed before outgoing letter numbers: ที่ ชม 52101/123
+    book_prefix = fields.String(load_default=None, validate=validate.Regexp(BOOK_CODE, error=_l(
+        "Must be Thai letters and digits, e.g. ชม 52101 or ชม 52101.3.")))
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -127,6 +132,25 @@ class WasteSpec(Strict):
     routes = fields.List(fields.Nested(WasteRouteSpec), load_default=list)
 
 
+class SarabanRegisterSpec(Strict):
+    """A กอง's own register (the central ones of สำนักปลัด are always made)."""
+
+    direction = fields.String(required=True, validate=validate.OneOf(("incoming", "outgoing"), error=_l(
+        "Must be one of: {choices}.")))
+    division = fields.String(required=True, validate=CODE)
+    book_code = fields.String(load_default=None, validate=validate.Regexp(BOOK_CODE, error=_l(
+        "Must be Thai letters and digits, e.g. ชม 52101 or ชม 52101.3.")))
+    year_basis = fields.String(load_default="calendar", validate=validate.OneOf(("calendar", "fiscal"), error=_l(
+        "Must be one of: {choices}.")))
+    active = fields.Boolean(load_default=True)
+
+
+class SarabanSpec(Strict):
+    """Electronic correspondence: the organisation's registers beyond the central ones."""
+
+    registers = fields.List(fields.Nested(SarabanRegisterSpec), load_default=list)
+
+
 class TenantFile(Strict):
     kind = fields.String(required=True, validate=validate.Equal("tenant", error=_l("Must be {other}.")))
     tenant = fields.Nested(TenantSpec, required=True)
@@ -134,6 +158,7 @@ class TenantFile(Strict):
     users = fields.List(fields.Nested(UserSpec), load_default=list)
     services = fields.List(fields.Nested(TenantServiceSpec), load_default=list)
     waste = fields.Nested(WasteSpec, load_default=None)
+    saraban = fields.Nested(SarabanSpec, load_default=None)
 
 
 class OperatorsFile(Strict):
