@@ -219,13 +219,9 @@ def highlight(text: str | None, query: str) -> Markup:
     return Markup("").join(out)
 
 
-def document_url(document: Document) -> str | None:
-    """The document's page (incoming or outgoing view), or None while that view is not installed."""
+def document_url(document: Document) -> str:
+    """The document's page (incoming or outgoing letter)."""
     from flask import url_for
-    from werkzeug.routing import BuildError
 
     endpoint = "SarabanIncomingView.show" if document.direction == INCOMING else "SarabanOutgoingView.show"
-    try:
-        return url_for(endpoint, pk=document.id)
-    except BuildError:
-        return None
+    return url_for(endpoint, pk=document.id)

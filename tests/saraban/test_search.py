@@ -60,6 +60,10 @@ def test_a_word_inside_an_unspaced_sentence_is_found(app, saraban, docs):
     html = login(app.test_client(), "a.sb.clerk").get("/saraban/search/?q=ชำรุด").get_data(as_text=True)
     assert docs["a"]["road"] in ids_in(html)
     assert "<mark>ชำรุด</mark>" in html
+    # each result opens its letter's page
+    assert f'href="/saraban/incoming/show/{docs["a"]["road"]}"' in html
+    outgoing = login(app.test_client(), "a.admin").get("/saraban/search/?q=วัสดุก่อสร้าง").get_data(as_text=True)
+    assert f'href="/saraban/outgoing/show/{docs["a"]["memo"]}"' in outgoing
 
 
 def test_a_compounds_inner_word_is_found(app, saraban, docs):
