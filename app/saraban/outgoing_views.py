@@ -86,7 +86,7 @@ class SarabanOutgoingView(TenantModelView):
                               "submit": "submit", "decide": "decide", "sign": "sign", "send": "send",
                               "cancel": "cancel", "pdf": "pdf", "file": "file"}
     label_columns = {
-        "number": _l("Number"), "dated": _l("Dated"), "kind": _l("Kind"), "addressee": _l("To"),
+        "number": _l("Number"), "dated": _l("Dated"), "kind": _l("Kind of letter"), "addressee": _l("To"),
         "subject": _l("Subject"), "urgency": _l("Urgency"), "secrecy": _l("Secrecy"), "status": _l("Status"),
         "origin_division": _l("Division of origin"), "book_no": _l("Number"),
     }
@@ -94,7 +94,7 @@ class SarabanOutgoingView(TenantModelView):
                           "status": lambda v: str(STATUS_NAMES.get(v, v or "")),
                           "kind": lambda v: str(KIND_NAMES.get(v, v or ""))}
     search_form_extra_fields = {
-        "kind": SelectField(_l("Kind"), choices=list(KIND_NAMES.items())),
+        "kind": SelectField(_l("Kind of letter"), choices=list(KIND_NAMES.items())),
         "urgency": SelectField(_l("Urgency"), choices=list(URGENCY_NAMES.items())),
         "secrecy": SelectField(_l("Secrecy"), choices=list(SECRECY_NAMES.items())),
         "status": SelectField(_l("Status"), choices=[(k, STATUS_NAMES[k]) for k in OUTGOING_STATUSES]),
