@@ -21,6 +21,7 @@ from app.saraban import access, books, registry
 from app.saraban.models import (
     CALENDAR, DIRECTION_NAMES, DIRECTIONS, FISCAL, INCOMING, Document, DocumentOpening, Register,
 )
+from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
 from app.tenancy.interface import TenantInterface
 
@@ -94,7 +95,17 @@ class SarabanRegisterView(TenantModelView):
     def pre_add(self, item: Register) -> None:
         item.book_code = (item.book_code or "").strip() or None
 
-    pre_update = pre_add
+    def pre_update(self, item: Register) -> None:
+        """A register that has numbered documents keeps its direction and กอง (its book is kept)."""
+        from sqlalchemy import inspect
+
+        self.pre_add(item)
+        state = inspect(item)
+        moved = state.attrs.direction.history.has_changes() or state.attrs.division_id.history.has_changes() \
+            or state.attrs.division.history.has_changes()
+        if moved and db.session.scalar(select(Document.id).where(Document.register_id == item.id).limit(1)):
+            raise UserError(_("The register already holds documents: its direction and division cannot change. "
+                              "Set it out of use and add a new one instead."))
 
 
 def _int(name: str) -> int | None:

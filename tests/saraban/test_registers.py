@@ -181,3 +181,19 @@ def test_openings_log_names_the_number_not_the_subject(app, saraban, book):
     shown = client.get(f"/saraban/openings/show/{book['a']['opening']}").get_data(as_text=True)
     assert "4/2569" in shown and "ฉบับที่ 4" not in shown
     assert client.get(f"/saraban/openings/show/{book['b']['opening']}").status_code == 404
+
+
+def test_a_register_with_documents_keeps_its_direction_and_division(app, saraban, book):
+    client = login(app.test_client(), "a.admin")
+    rid = book["a"]["register"]
+    response = client.post(f"/saraban/registers/edit/{rid}", data={
+        "direction": "outgoing", "division": str(book["a"]["division"]), "year_basis": "calendar", "active": "y"})
+    assert response.status_code == 200
+    with app.app_context(), tenant_scope(saraban["a"].tenant_id):
+        assert db.session.get(Register, rid).direction == INCOMING
+        db.session.remove()
+    # its book code and use may still change
+    ok = client.post(f"/saraban/registers/edit/{rid}", data={
+        "direction": "incoming", "division": str(book["a"]["division"]), "year_basis": "calendar", "book_code": "",
+        "active": "y"})
+    assert ok.status_code == 302
