@@ -6,6 +6,7 @@ Thai digits when the organisation prints them; WeasyPrint with Sarabun as the re
 from __future__ import annotations
 
 from flask import Response, render_template
+from sqlalchemy import select
 
 from app import thai
 from app.certificates.pdf import font_files
@@ -33,7 +34,7 @@ def _intended_signer(document: Document):
     from app.saraban import people
     from flask_appbuilder.security.sqla.models import User
 
-    step = db.session.scalars(db.select(ReviewStep).where(ReviewStep.document_id == document.id,
+    step = db.session.scalars(select(ReviewStep).where(ReviewStep.document_id == document.id,
                                                           ReviewStep.kind == SIGN)
                               .order_by(ReviewStep.round.desc())).unique().first()
     if step is None:

@@ -243,6 +243,13 @@ def test_draft_pdf_has_draft_mark_and_no_number(app, saraban):  # noqa: F811
         assert "ชม 99901/……" in text and "ขอความอนุเคราะห์ข้อมูลถนน" in text
         assert not re.search(r"ชม 99901/[0-9๐-๙]", text)  # no number on a draft
         assert "ขอแสดงความนับถือ" in text
+        # in review: still ร่าง and no number, with the chosen signer's name and position where they will sign
+        outgoing.submit(letter, [], a.users["mayor"], user(a, "engofficer"))
+        text = pdf_text(letter_pdf.render(letter))
+        mayor = user(a, "mayor")
+        assert "ร่าง" in text and f"({mayor.first_name} {mayor.last_name})" in text
+        assert not re.search(r"ชม 99901/[0-9๐-๙]", text)
+        db.session.rollback()
 
 
 def test_secret_letter_named_readers_only(app, saraban):  # noqa: F811
