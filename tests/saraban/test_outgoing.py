@@ -249,6 +249,11 @@ def test_draft_pdf_has_draft_mark_and_no_number(app, saraban):  # noqa: F811
         mayor = user(a, "mayor")
         assert "ร่าง" in text and f"({mayor.first_name} {mayor.last_name})" in text
         assert not re.search(r"ชม 99901/[0-9๐-๙]", text)
+        from app.tenancy.models import Tenant
+
+        db.session.get(Tenant, a.tenant_id).thai_digits = True  # not committed: rolled back below
+        text = pdf_text(letter_pdf.render(letter))
+        assert "ชม ๙๙๙๐๑/……" in text and "๒๕๖" in text
         db.session.rollback()
 
 
