@@ -26,24 +26,26 @@ BASE = "/saraban/incoming"
 
 @pytest.fixture(scope="module")
 def clerk2(app, saraban):  # noqa: F811
-    """A second officer of สำนักปลัด in tenant A (the central register's own กอง), named on nothing."""
+    """A second officer of สำนักปลัด (the central register's own กอง), named on nothing; made in both tenants
+    so that they stay look-alikes."""
     from app.security import services as grants
     from app.security.models import RoleTemplate
     from app.tenancy.models import Division
 
-    a = saraban["a"]
-    with app.app_context(), tenant_scope(a.tenant_id):
-        found = db.session.scalar(select(User).where(User.username == "a.sbin.clerk2"))
-        if found is None:
-            found = User(username="a.sbin.clerk2", first_name="สมศรี", last_name="ลงรับ", email="clerk2@a.test",
-                         active=True, tenant_id=a.tenant_id,
-                         password=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
-            db.session.add(found)
-            db.session.flush()
-            grants.grant(None, found, db.session.get(Division, a.divisions["office"]),
-                         db.session.scalar(select(RoleTemplate).where(RoleTemplate.code == "officer")))
-            db.session.commit()
-        db.session.remove()
+    for prefix in ("a", "b"):
+        people = saraban[prefix]
+        with app.app_context(), tenant_scope(people.tenant_id):
+            username = f"{prefix}.sbin.clerk2"
+            if db.session.scalar(select(User).where(User.username == username)) is None:
+                found = User(username=username, first_name="สมศรี", last_name="ลงรับ", email=f"clerk2@{prefix}.test",
+                             active=True, tenant_id=people.tenant_id,
+                             password=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
+                db.session.add(found)
+                db.session.flush()
+                grants.grant(None, found, db.session.get(Division, people.divisions["office"]),
+                             db.session.scalar(select(RoleTemplate).where(RoleTemplate.code == "officer")))
+                db.session.commit()
+            db.session.remove()
     return "a.sbin.clerk2"
 
 
