@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import g
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -69,10 +70,4 @@ class SarabanInboxView(BaseView):
             "saraban/inbox.html", endorsements=endorsements, names=names, steps=waiting_steps(user),
             routings=waiting_routings(user), may_endorse=may_endorse, divisions=_divisions(), staff=staff,
             urgency_badge=urgency_badge, secrecy_badge=secrecy_badge, deadline_text=incoming.deadline_text,
-            errors={}, form=None, typed={}, title=self._title(), appbuilder=self.appbuilder)
-
-    @staticmethod
-    def _title():
-        from flask_babel import gettext as _
-
-        return _("My correspondence")
+            errors={}, form=None, typed={}, title=_("My correspondence"), appbuilder=self.appbuilder)

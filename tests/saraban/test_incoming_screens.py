@@ -9,7 +9,7 @@ import re
 
 import pytest
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app import thai
