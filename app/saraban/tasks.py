@@ -28,11 +28,12 @@ def register(celery: Celery, platform_base: type) -> None:
     """Called from app/tasks.py with the app's Celery (its Task base is the app's TenantTask)."""
 
     @celery.task(name=RETENTION_SURVEY, shared=False)
-    def retention_survey(tenant_id: int, year: int | None = None) -> dict:
-        return run_survey(year)
+    def retention_survey(tenant_id: int, year: str = "") -> dict:
+        """`year`: the พ.ศ. year as text ("2569"); empty: the year that ended."""
+        return run_survey(int(year) if str(year).strip().isdigit() else None)
 
     @celery.task(name=ALL_RETENTION_SURVEYS, base=platform_base, shared=False)
-    def all_retention_surveys(year: int | None = None) -> int:
+    def all_retention_surveys() -> int:
         from sqlalchemy import select
 
         from app.extensions import db
@@ -40,5 +41,5 @@ def register(celery: Celery, platform_base: type) -> None:
 
         ids = list(db.session.scalars(select(Tenant.id).where(Tenant.active.is_(True))))
         for tenant_id in ids:
-            celery.tasks[RETENTION_SURVEY].delay(tenant_id=tenant_id, year=year)
+            celery.tasks[RETENTION_SURVEY].delay(tenant_id=tenant_id)
         return len(ids)

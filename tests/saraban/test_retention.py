@@ -171,17 +171,25 @@ def test_the_task_for_one_organisation_touches_nothing_of_another(app, saraban):
     a_doc, = _docs(app, a, [("หนังสือของเอครบกำหนด", date(2008, 2, 1), 10, {})])
     b_doc, = _docs(app, b, [("หนังสือของบีครบกำหนด", date(2008, 2, 1), 10, {})])
     celery = celery_for(app)
-    result = celery.tasks["saraban.retention_survey"].delay(tenant_id=a, year=2563).get()
+    result = celery.tasks["saraban.retention_survey"].delay(tenant_id=a, year="2563").get()
     assert result["destruction_added"] >= 1
     assert a_doc in _listed(app, a, DESTRUCTION, 2563) and b_doc not in _listed(app, a, DESTRUCTION, 2563)
     with app.app_context(), tenant_scope(b):
         assert db.session.scalar(select(RetentionList.id).where(RetentionList.year == 2563)) is None
         db.session.remove()
-    again = celery.tasks["saraban.retention_survey"].delay(tenant_id=a, year=2563).get()
+    again = celery.tasks["saraban.retention_survey"].delay(tenant_id=a, year="2563").get()
     assert again["destruction_added"] == 0 and again["destruction_list"] == result["destruction_list"]
-    # the yearly fan-out queues one survey per organisation
-    assert celery.tasks["saraban.all_retention_surveys"].delay(year=2563).get() >= 2
-    assert b_doc in _listed(app, b, DESTRUCTION, 2563)
+    # the yearly fan-out queues one survey of the year that ended per organisation
+    from app import thai
+
+    assert celery.tasks["saraban.all_retention_surveys"].delay().get() >= 2
+    last = retention.last_year(thai.today_bangkok())
+    for tenant_id in (a, b):
+        with app.app_context(), tenant_scope(tenant_id):
+            assert db.session.scalar(select(RetentionList.id).where(RetentionList.year == last,
+                                                                    RetentionList.kind == DESTRUCTION)) is not None
+            db.session.remove()
+    assert b_doc in _listed(app, b, DESTRUCTION, last)  # 2551 + 10 <= the year that ended
     entry = celery.conf.beat_schedule["saraban-retention-yearly"]
     assert entry["task"] == "saraban.all_retention_surveys"
     assert entry["schedule"].month_of_year == {1} and entry["schedule"].day_of_month == {2}
