@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape

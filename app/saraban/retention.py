@@ -14,7 +14,7 @@ import os
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.saraban.models import (

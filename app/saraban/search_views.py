@@ -12,7 +12,7 @@ from app import thai
 from app.extensions import db
 from app.saraban import books
 from app.saraban.models import (
-    DIRECTION_NAMES, KIND_NAMES, SECRECY_NAMES, STATUS_NAMES, URGENCY_NAMES, Document,
+    DIRECTION_NAMES, KIND_NAMES, SECRECY_NAMES, STATUS_NAMES, URGENCY_NAMES,
 )
 from app.tenancy.models import Division
 

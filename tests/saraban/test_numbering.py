@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.saraban import registry
-from app.saraban.models import FISCAL, INCOMING, OUTGOING, Document
+from app.saraban.models import FISCAL, OUTGOING, Document
 from app.tenancy.context import tenant_scope
 from app.tenancy.errors import UserError
 from tests.saraban.documents import make, new_register

@@ -8,7 +8,6 @@ import os
 import re
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from app.catalog.attachments import upload_root
