@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
+from app import thai
 from app.extensions import db
 from app.saraban.models import (
     ARCHIVES, DESTROY, DESTRUCTION, KEEP, LIST_APPROVED, LIST_DONE, LIST_DRAFT, LIST_SUBMITTED, TRANSFER, Document,
@@ -49,6 +50,11 @@ def last_year(today: date) -> int:
 def _check_year(year: int) -> int:
     if not isinstance(year, int) or not 2400 <= year <= 2800:
         raise UserError(_("Type a Buddhist-era year, e.g. 2569."))
+    ended = last_year(thai.today_bangkok())
+    if year > ended:
+        # ข้อ 66: the list is made after the year ends; a survey now would miss the rest of the year
+        raise UserError(_("The year %(year)s has not ended yet: only a year that has ended can be surveyed "
+                          "(%(ended)s or earlier).", year=year, ended=ended))
     return year
 
 

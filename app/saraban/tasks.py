@@ -4,7 +4,11 @@ a second run adds only documents not yet listed); `saraban.all_retention_surveys
 it for every active organisation."""
 from __future__ import annotations
 
+import logging
+
 from celery import Celery
+
+log = logging.getLogger(__name__)
 
 RETENTION_SURVEY = "saraban.retention_survey"
 ALL_RETENTION_SURVEYS = "saraban.all_retention_surveys"
@@ -29,8 +33,18 @@ def register(celery: Celery, platform_base: type) -> None:
 
     @celery.task(name=RETENTION_SURVEY, shared=False)
     def retention_survey(tenant_id: int, year: str = "") -> dict:
-        """`year`: the พ.ศ. year as text ("2569"); empty: the year that ended."""
-        return run_survey(int(year) if str(year).strip().isdigit() else None)
+        """`year`: the พ.ศ. year as text ("2569"); empty: the year that ended. A year not yet ended (or not a
+        year) is refused: nothing is written and the result says why."""
+        from app.extensions import db
+        from app.tenancy.errors import UserError
+
+        text = str(year or "").strip()
+        try:
+            return run_survey(int(text) if text.isdigit() else None)
+        except UserError as exc:
+            db.session.rollback()
+            log.warning("retention survey of tenant %s, year %s refused: %s", tenant_id, text, exc.message)
+            return {"year": int(text) if text.isdigit() else None, "refused": exc.message}
 
     @celery.task(name=ALL_RETENTION_SURVEYS, base=platform_base, shared=False)
     def all_retention_surveys() -> int:

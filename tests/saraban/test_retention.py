@@ -227,3 +227,50 @@ def test_another_organisations_lists_are_untouchable(app, saraban):
         assert db.session.get(RetentionList, pk).status == "draft"
         db.session.remove()
     assert login(app.test_client(), "a.sb.clerk").get("/saraban/retention/").status_code in (302, 403)
+
+
+def test_a_year_not_yet_ended_is_refused_on_screen_cli_and_task(app, saraban):
+    from app import thai
+    from app.tasks import celery_for
+
+    a = saraban["a"].tenant_id
+    _docs(app, a, [("หนังสือปีที่ยังไม่สิ้นสุด", date(2000, 2, 1), 1, {})])
+    current = thai.today_bangkok().year + 543
+    for year in (current, current + 1):
+        with app.app_context(), tenant_scope(a):
+            for run in (retention.survey, retention.archives):
+                try:
+                    run(year)
+                except retention.UserError as exc:
+                    assert "ยังไม่สิ้นสุด" in exc.message
+                else:
+                    raise AssertionError(f"{run.__name__}({year}) was not refused")
+            db.session.rollback()
+            db.session.remove()
+    client = login(app.test_client(), "a.admin")
+    page = client.post("/saraban/retention/survey", data={"year": str(current)}, follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f"ปี {current} ยังไม่สิ้นสุด" in html
+    cli = app.test_cli_runner().invoke(args=["saraban", "retention", "--tenant", "1000001", "--year", str(current)])
+    assert cli.exit_code == 1 and "ยังไม่สิ้นสุด" in cli.output
+    english = app.test_cli_runner().invoke(
+        args=["saraban", "retention", "--tenant", "1000001", "--year", str(current), "--lang", "en"])
+    assert f"The year {current} has not ended yet" in english.output
+    result = celery_for(app).tasks["saraban.retention_survey"].delay(tenant_id=a, year=str(current)).get()
+    assert result["year"] == current and "ยังไม่สิ้นสุด" in result["refused"] and "destruction_list" not in result
+    assert _listed(app, a, DESTRUCTION, current) == set() and _listed(app, a, ARCHIVES, current) == set()
+    with app.app_context(), tenant_scope(a):
+        assert db.session.scalar(select(RetentionList.id).where(RetentionList.year >= current)) is None
+        db.session.remove()
+
+
+def test_the_2_january_fan_out_surveys_the_year_just_ended(app, saraban, monkeypatch):
+    from app import thai
+    from app.tasks import celery_for
+
+    a = saraban["a"].tenant_id
+    ended = thai.today_bangkok().year + 543  # this year, pretending it is 2 January of the next one
+    doc, = _docs(app, a, [("หนังสือครบกำหนดสิ้นปี", date(thai.today_bangkok().year - 1, 3, 1), 1, {})])
+    monkeypatch.setattr(thai, "today_bangkok", lambda: date(ended - 543 + 1, 1, 2))
+    assert celery_for(app).tasks["saraban.all_retention_surveys"].delay().get() >= 2
+    assert doc in _listed(app, a, DESTRUCTION, ended)  # registered last year + 1 year of keeping <= the year ended
