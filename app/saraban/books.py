@@ -1,11 +1,10 @@
 """The register books as the regulation lays them out (ทะเบียนหนังสือรับ ข้อ 38, ทะเบียนหนังสือส่ง ข้อ 41) and
 the search over documents: no Flask request objects, every row through the access rule (access.py).
 
-The book keeps every number of the year, so that a printed book has no holes: a secret document the reader
-is not named on stays in it as its number and "(ลับ)" only (no ที่, date, parties, subject or notes), as the
-paper book of a secret register shows it. The book's count is therefore the true count of numbers taken;
-what is withheld is the content. Search, by contrast, leaves such a document out entirely (and out of its
-count): finding it by a word of its subject would reveal what it says."""
+A secret document the reader is not named on is left out of the book entirely, as out of every list, count,
+search and download (issue #8): its row, and its place in the count. The numbers stay gapless underneath, so
+the book shows the gap and one line under it says that numbers not shown are documents the reader is not
+authorised to see (only when there is such a gap)."""
 from __future__ import annotations
 
 import re
@@ -52,23 +51,21 @@ def years_of(register: Register) -> list[int]:
 class BookRow:
     number: int
     year: int
-    document: Document | None  # None: withheld (a secret document the reader is not named on)
-
-    @property
-    def withheld(self) -> bool:
-        return self.document is None
+    document: Document
 
 
-def _numbered(register: Register, year: int):
-    return select(Document).where(Document.register_id == register.id, Document.register_year == year,
-                                  Document.register_no.is_not(None))
+def _numbered(register: Register, year: int, user):
+    """The numbered documents of the register's year that the user may see (access.visible)."""
+    return access.visible(select(Document).where(
+        Document.register_id == register.id, Document.register_year == year, Document.register_no.is_not(None)),
+        user)
 
 
 def book_rows(register: Register, year: int, user, after: int | None = None, before: int | None = None,
               limit: int = PAGE_SIZE) -> list[BookRow]:
     """One page of the book in number order, keyed by the register number (never OFFSET): the rows after
     `after`, or the page ending just before `before`."""
-    stmt = _numbered(register, year)
+    stmt = _numbered(register, year, user)
     if before is not None:
         stmt = stmt.where(Document.register_no < before).order_by(Document.register_no.desc())
     else:
@@ -78,21 +75,31 @@ def book_rows(register: Register, year: int, user, after: int | None = None, bef
     documents = list(db.session.scalars(stmt.limit(limit)))
     if before is not None:
         documents.reverse()
-    if not documents:
-        return []
-    seen = set(db.session.scalars(access.visible(
-        select(Document.id).where(Document.id.in_([d.id for d in documents])), user)))
-    return [BookRow(d.register_no, d.register_year, d if d.id in seen else None) for d in documents]
+    return [BookRow(d.register_no, d.register_year, d) for d in documents]
 
 
-def book_count(register: Register, year: int) -> int:
-    """Every number taken in the year (withheld rows included: the count reveals no content)."""
-    return db.session.scalar(select(func.count()).select_from(_numbered(register, year).subquery())) or 0
+def book_count(register: Register, year: int, user) -> int:
+    """The documents of the year the user may see (a secret one they are not named on is not counted)."""
+    return db.session.scalar(select(func.count()).select_from(
+        _numbered(register, year, user).with_only_columns(Document.id).subquery())) or 0
 
 
-def book_bounds(register: Register, year: int) -> tuple[int | None, int | None]:
-    return tuple(db.session.execute(select(func.min(Document.register_no), func.max(Document.register_no))
-                                    .where(Document.register_id == register.id, Document.register_year == year)).one())
+def book_bounds(register: Register, year: int, user) -> tuple[int | None, int | None]:
+    """The lowest and highest number the user may see (for the pager)."""
+    inner = _numbered(register, year, user).with_only_columns(Document.register_no).subquery()
+    return tuple(db.session.execute(select(func.min(inner.c.register_no), func.max(inner.c.register_no))).one())
+
+
+def has_gap(register: Register, year: int, user) -> bool:
+    """Whether numbers up to the highest one the user sees are missing from their book (documents they may not
+    see). Judged against the first number of the year and the user's highest, so that a withheld number after
+    the last one they see (which the numbers shown do not reveal) is not hinted at."""
+    first = db.session.scalar(select(func.min(Document.register_no)).where(
+        Document.register_id == register.id, Document.register_year == year, Document.register_no.is_not(None)))
+    _low, high = book_bounds(register, year, user)
+    if first is None or high is None:
+        return False
+    return book_count(register, year, user) < high - first + 1
 
 
 def columns(direction: str) -> list[tuple[str, str]]:
@@ -107,11 +114,9 @@ def columns(direction: str) -> list[tuple[str, str]]:
 
 
 def cells(row: BookRow, direction: str) -> dict[str, str]:
-    """The text of each column of a row (a withheld row: its number and the secrecy mark only)."""
+    """The text of each column of a row."""
     from app import thai
 
-    if row.withheld:
-        return {"number": str(row.number), "subject": "(ลับ)"}  # not even the level: only that it is withheld
     d = row.document
     if direction == INCOMING:
         ref, on = d.their_ref or "", d.their_date

@@ -139,16 +139,17 @@ class SarabanBookView(BaseView):
     def index(self):
         registers, register, years, year = self._chosen()
         printing = request.args.get("print") == "1"
-        rows, count, bounds = [], 0, (None, None)
+        rows, count, bounds, gap = [], 0, (None, None), False
         if register is not None:
             limit = books.PRINT_LIMIT if printing else books.PAGE_SIZE
             rows = books.book_rows(register, year, g.user, after=_int("after"), before=_int("before"), limit=limit)
-            count = books.book_count(register, year)
-            bounds = books.book_bounds(register, year)
+            count = books.book_count(register, year, g.user)
+            bounds = books.book_bounds(register, year, g.user)
+            gap = books.has_gap(register, year, g.user)
         direction = register.direction if register is not None else INCOMING
         table = [books.cells(r, direction) for r in rows]
         context = dict(registers=registers, register=register, years=years, year=year, rows=table,
-                       columns=books.columns(direction), count=count, first=bounds[0], last=bounds[1],
+                       columns=books.columns(direction), count=count, first=bounds[0], last=bounds[1], gap=gap,
                        incoming=direction == INCOMING, title=self._title(register, year),
                        appbuilder=self.appbuilder)
         if printing:
@@ -177,8 +178,11 @@ class SarabanBookView(BaseView):
         for row in rows:
             text = books.cells(row, register.direction)
             writer.writerow([text.get(key, "") for key, _heading in columns])
+        if books.has_gap(register, year, g.user):
+            writer.writerow([])
+            writer.writerow([_("Numbers not shown are documents you are not authorised to see.")])
         name = f"saraban-{register.direction}-{register.id}-{year}.csv"
-        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+        return Response(out.getvalue(), mimetype="text/csv",  # Flask adds "; charset=utf-8" to text/* itself
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

@@ -1,5 +1,6 @@
 """Register settings, the register books and the openings log: the regulation's columns, paging by number,
-print and CSV; a secret document in the book is its number and "(ลับ)" only to someone not named on it; another
+print and CSV; a secret document is left out of the book and its count for someone not named on it (one line
+under the table says why numbers are missing, only when some are); another
 organisation's registers, rows and openings are never listed, counted, shown or exported."""
 from __future__ import annotations
 
@@ -47,19 +48,45 @@ def numbers(html: str) -> list[int]:
     return [int(x) for x in re.findall(r'class="book-row" data-number="(\d+)"', html)]
 
 
-def test_the_book_has_the_regulations_columns_and_withholds_a_secret_row(app, saraban, book):
+GAP = "เลขทะเบียนที่ไม่ปรากฏเป็นหนังสือที่ท่านไม่มีสิทธิ์เข้าถึง"
+
+
+def test_the_book_has_the_regulations_columns_and_leaves_out_a_secret_row(app, saraban, book):
     client = login(app.test_client(), "a.admin")
     html = client.get(f"/saraban/books/?register={book['a']['register']}&year=2569").get_data(as_text=True)
-    assert numbers(html) == [1, 2, 3, 4, 5, 6, 7]
+    assert numbers(html) == [1, 2, 3, 5, 6, 7]
     for heading in ("เลขทะเบียนรับ", "ที่", "ลงวันที่", "จาก", "ถึง", "เรื่อง", "การปฏิบัติ", "หมายเหตุ", "วันเวลารับ"):
         assert f">{heading}</th>" in html, heading
     assert "หนังสือในทะเบียนa ฉบับที่ 3" in html and "ผู้ส่งa3" in html and "ชม 03/2569" in html
     assert "หนังสือในทะเบียนa ฉบับที่ 4" not in html and "ผู้ส่งa4" not in html and "หมายเหตุa4" not in html
-    assert "(ลับ)" in html
-    assert 'data-count="7"' in html  # the count is the true count of numbers taken
+    assert "(ลับ)" not in html and 'data-number="4"' not in html
+    assert 'data-count="6"' in html  # only what the reader may see is counted
+    assert html.count(GAP) == 1 and 'id="book-gap"' in html
     named = login(app.test_client(), "a.sb.palad").get(
         f"/saraban/books/?register={book['a']['register']}&year=2569").get_data(as_text=True)
     assert "(ลับมาก) หนังสือในทะเบียนa ฉบับที่ 4" in named  # the level, to a named reader
+    assert numbers(named) == [1, 2, 3, 4, 5, 6, 7] and 'data-count="7"' in named and GAP not in named
+
+
+def test_the_gap_line_shows_only_when_numbers_shown_have_a_gap(app, saraban):
+    s = saraban["a"]
+    with app.app_context(), tenant_scope(s.tenant_id):
+        last_secret, first_secret = new_register(INCOMING), new_register(INCOMING)
+        for i in range(1, 4):
+            make(last_secret.id, f"หนังสือท้ายลับ {i}", on=date(2026, 6, i), secrecy=SECRET if i == 3 else "normal",
+                 named=[s.users["palad"]] if i == 3 else ())
+            make(first_secret.id, f"หนังสือต้นลับ {i}", on=date(2026, 6, i), secrecy=SECRET if i == 1 else "normal",
+                 named=[s.users["palad"]] if i == 1 else ())
+        db.session.commit()
+        ids = last_secret.id, first_secret.id
+        db.session.remove()
+    client = login(app.test_client(), "a.admin")
+    tail = client.get(f"/saraban/books/?register={ids[0]}&year=2569").get_data(as_text=True)
+    # the withheld number comes after the last one shown: nothing shows a gap, so nothing is said
+    assert numbers(tail) == [1, 2] and 'data-count="2"' in tail and GAP not in tail
+    assert GAP not in client.get(f"/saraban/books/csv?register={ids[0]}&year=2569").get_data().decode("utf-8-sig")
+    head = client.get(f"/saraban/books/?register={ids[1]}&year=2569").get_data(as_text=True)
+    assert numbers(head) == [2, 3] and 'data-count="2"' in head and GAP in head
 
 
 def test_the_book_pages_by_register_number(app, saraban, book, monkeypatch):
@@ -68,23 +95,26 @@ def test_the_book_pages_by_register_number(app, saraban, book, monkeypatch):
     url = f"/saraban/books/?register={book['a']['register']}&year=2569"
     first = client.get(url).get_data(as_text=True)
     assert numbers(first) == [1, 2, 3]
+    assert 'id="book-next"' in first
     second = client.get(url + "&after=3").get_data(as_text=True)
-    assert numbers(second) == [4, 5, 6] and 'id="book-next"' in second
+    assert numbers(second) == [5, 6, 7] and 'id="book-next"' not in second  # 7 is the last one they see
     assert numbers(client.get(url + "&after=6").get_data(as_text=True)) == [7]
-    assert numbers(client.get(url + "&before=4").get_data(as_text=True)) == [1, 2, 3]
+    assert numbers(client.get(url + "&before=5").get_data(as_text=True)) == [1, 2, 3]
 
 
 def test_print_and_csv(app, saraban, book):
     client = login(app.test_client(), "a.admin")
     printed = client.get(f"/saraban/books/?register={book['a']['register']}&year=2569&print=1").get_data(as_text=True)
-    assert "size: A4 landscape" in printed and numbers(printed) == [1, 2, 3, 4, 5, 6, 7]
+    assert "size: A4 landscape" in printed and numbers(printed) == [1, 2, 3, 5, 6, 7] and GAP in printed
     response = client.get(f"/saraban/books/csv?register={book['a']['register']}&year=2569")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     data = response.get_data()
     assert data.startswith("\ufeff".encode("utf-8"))
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("เลขทะเบียนรับ,ที่,ลงวันที่,จาก,ถึง,เรื่อง,การปฏิบัติ,หมายเหตุ")
-    assert len(lines) == 8 and lines[4].startswith("4,,,,,(ลับ)") and "ฉบับที่ 4" not in data.decode("utf-8")
+    text = data.decode("utf-8")
+    assert len(lines) == 9 and [line.split(",")[0] for line in lines[1:7]] == ["1", "2", "3", "5", "6", "7"]
+    assert "ฉบับที่ 4" not in text and "(ลับ)" not in text and lines[7] == "" and lines[8] == GAP
 
 
 def test_outgoing_book_columns(app, saraban):

@@ -21,8 +21,8 @@ from app.saraban.models import OUTGOING, SECRET, TOP_SECRET, Document, DocumentF
 from app.service_requests.models import Delegation
 from app.tenancy.context import tenant_scope
 from tests.conftest import ids_in_links, record_count
-from tests.saraban import letters
-from tests.saraban.letters import letter
+from tests.saraban import documents
+from tests.saraban.documents import letter
 from tests.saraban.people import saraban  # noqa: F401
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -34,7 +34,7 @@ LISTS = {"incoming": "/saraban/incoming", "outgoing": "/saraban/outgoing"}
 
 @pytest.fixture(autouse=True)
 def _app(app):
-    letters.use(app)
+    documents.use(app)
 
 
 def _list_counts(client_for, usernames) -> dict:
@@ -54,11 +54,12 @@ def secret(app, saraban):  # noqa: F811
     from before they existed."""
     from tests.conftest import login
 
-    letters.use(app)
+    documents.use(app)
     a, b = saraban["a"], saraban["b"]
     everyone = [f"a.sb.{k}" if k in ("clerk", "palad", "engdir", "engofficer") else f"a.{k}"
                 for k in NAMED + NOT_NAMED]
     before = _list_counts(lambda u: login(app.test_client(), u), everyone)
+    books_before = {u: _book_count(login(app.test_client(), u), a) for u in everyone}
     ids = {
         "incoming": letter(a, f"รายงานผลการสอบข้อเท็จจริงโครงการ {TOKEN}", secrecy=SECRET, author="engofficer",
                            readers=("engdir", "mayor"), division="engineering", scan=PDF),
@@ -76,7 +77,14 @@ def secret(app, saraban):  # noqa: F811
                     for k in ("incoming", "outgoing")}
         numbers = {"incoming": db.session.get(Document, ids["incoming"]).register_no}
         db.session.remove()
-    return {"ids": ids, "files": file_ids, "numbers": numbers, "before": before}
+    return {"ids": ids, "files": file_ids, "numbers": numbers, "before": before, "books before": books_before}
+
+
+def _book_count(client, people):
+    """The count the central incoming book of this year shows the user (None: they may not read it)."""
+    response = client.get(f"/saraban/books/?register={people.incoming_register_id}&year={_year()}")
+    found = re.search(r'id="book-count" data-count="(\d+)"', response.get_data(as_text=True))
+    return int(found.group(1)) if response.status_code == 200 and found else None
 
 
 def _username(key: str, tenant: str = "a") -> str:
@@ -217,6 +225,8 @@ def _screens(client, secret, people) -> dict:
                       f"&after={secret['numbers']['incoming'] - 1}")
     out["book subject"] = "รายงานผลการสอบข้อเท็จจริง" in book.get_data(as_text=True) if book.status_code == 200 \
         else book.status_code
+    out["book row"] = f'data-number="{secret["numbers"]["incoming"]}"' in book.get_data(as_text=True)
+    out["book count"] = _book_count(client, people)
     return out
 
 
@@ -235,6 +245,9 @@ def test_on_screen_the_letters_do_not_exist_for_others(app, saraban, secret, cli
     assert seen["pdf"] == 404
     assert seen["search count"] in (0, None) and seen["search shows"] == (False, False)
     assert seen["book subject"] in (False, 404)
+    # not even a row with its number, nor a place in the book's count
+    assert seen["book row"] is False
+    assert seen["book count"] == secret["books before"][_username(key)]
 
 
 @pytest.mark.parametrize("key", NAMED)
@@ -251,6 +264,8 @@ def test_on_screen_the_named_readers_see_them(app, saraban, secret, client_for, 
     # a named reader who may read the central book (the mayor) reads the subject there; the กองช่าง's
     # people may not open the central registry's book at all
     assert seen["book subject"] == (True if key == "mayor" else 404)
+    if key == "mayor":  # counted: the letter named to the mayor, not the one that is not
+        assert seen["book row"] is True and seen["book count"] == secret["books before"]["a.mayor"] + 1
 
 
 @pytest.mark.parametrize("key", ("clerk", "admin", "mayor", "engdir"))
@@ -283,7 +298,7 @@ def test_every_opening_by_a_named_reader_is_recorded(app, saraban, secret, clien
     a, ids, file_ids = saraban["a"], secret["ids"], secret["files"]
 
     def openings() -> list:
-        with letters._app.app_context(), tenant_scope(a.tenant_id):
+        with documents._app.app_context(), tenant_scope(a.tenant_id):
             rows = [(o.document_id, o.user_id, o.action) for o in db.session.scalars(
                 select(DocumentOpening).where(DocumentOpening.document_id.in_([ids["incoming"], ids["outgoing"]]))
                 .order_by(DocumentOpening.id))]
