@@ -17,7 +17,7 @@ ROUTE_PAGE = 300
 
 
 def _csv(text: str, name: str) -> Response:
-    return Response(text, mimetype="text/csv; charset=utf-8",
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

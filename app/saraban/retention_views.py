@@ -174,5 +174,5 @@ class SarabanRetentionView(BaseView):
                              str(DECISION_NAMES.get(item.decision, item.decision)), item.keep_years or "",
                              item.reason or ""])
         name = f"saraban-{listing.kind}-{listing.year}.csv"
-        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+        return Response(out.getvalue(), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -287,7 +287,7 @@ def test_report_screens_and_csv(app, client_for, scenario):
     assert f'data-account="{s.accounts[2]}"' in drill and f'data-account="{s.accounts[0]}"' not in drill
     csv = client.get(f"/waste/reports/arrears/{s.route_id}.csv")
     body = csv.data.decode("utf-8")
-    assert csv.mimetype == "text/csv" and body.startswith("\ufeff") and "เลขที่ผู้ใช้บริการ" in body
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8" and body.startswith("\ufeff") and "เลขที่ผู้ใช้บริการ" in body
     assert "นางเอรายงาน คนที่ 4" in body
     routes_csv = client.get("/waste/reports/arrears.csv").data.decode("utf-8")
     assert routes_csv.startswith("\ufeff") and s.route_code in routes_csv

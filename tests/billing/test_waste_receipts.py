@@ -369,7 +369,7 @@ def test_receipt_list_find_and_csv(app, waste, client_for):
     assert "ไม่มีใบเสร็จรับเงินเลขที่ 999999/2570" in missing.get_data(as_text=True)
     today = thai.format_date_input(thai.today_bangkok())
     csv_response = officer.get(f"/waste/receipts/export.csv?from={today}&to={today}")
-    assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    assert csv_response.status_code == 200 and csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"
     text = csv_response.data.decode("utf-8")
     assert text.startswith("\ufeff") and label in text and "นางรายการ ใบเสร็จ" in text and "40.00" in text
     bad = officer.get("/waste/receipts/export.csv?from=2026-12-01")

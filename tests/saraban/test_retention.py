@@ -132,7 +132,9 @@ def test_committee_approval_and_completion_on_screen(app, saraban):
         assert kept.disposal is None and kept.retention_years == 15
         db.session.remove()
     # a completed list is not done twice, and its CSV lists the decisions
-    csv_text = client.get(f"/saraban/retention/csv/{pk}").get_data().decode("utf-8-sig")
+    exported = client.get(f"/saraban/retention/csv/{pk}")
+    assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset said once
+    csv_text = exported.get_data().decode("utf-8-sig")
     assert "หนังสือที่คณะกรรมการให้เก็บต่อ" in csv_text and "ยังมีคดีความค้างอยู่" in csv_text
     assert "หนังสือลับเรื่องวินัยเก่า" not in csv_text
     printed = client.get(f"/saraban/retention/show/{pk}?print=1").get_data(as_text=True)
