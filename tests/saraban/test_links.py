@@ -16,19 +16,19 @@ from app.saraban import links
 from app.saraban.models import OUTGOING, SECRET, Document
 from app.tenancy.context import tenant_scope
 from tests.catalog.helpers import save_request
-from tests.saraban import letters
-from tests.saraban.letters import document, letter
+from tests.saraban import documents
+from tests.saraban.documents import document, letter
 from tests.saraban.people import saraban  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
 def _app(app):
-    letters.use(app)
+    documents.use(app)
 
 
 def _matter(people, requester: str = "มานี มีนา") -> int:
     """A water-truck request of tenant A (kept by the office, as the central registry is)."""
-    with letters._app.app_context(), tenant_scope(people.tenant_id):
+    with documents._app.app_context(), tenant_scope(people.tenant_id):
         water = db.session.scalar(select(ServiceType).where(ServiceType.code == "water_truck"))
         matter = services.file_request(water, {"requester": requester, "litres": 2000}, people.users["clerk"])
         db.session.commit()
@@ -38,7 +38,7 @@ def _matter(people, requester: str = "มานี มีนา") -> int:
 
 
 def _service_id(tenant_id: int, code: str = "water_truck") -> int:
-    with letters._app.app_context(), tenant_scope(tenant_id):
+    with documents._app.app_context(), tenant_scope(tenant_id):
         found = db.session.scalar(select(ServiceType.id).where(ServiceType.code == code))
         db.session.remove()
     return found
@@ -49,7 +49,7 @@ def _letter_rows(html: str) -> set[int]:
 
 
 def _requests(tenant_id: int) -> int:
-    with letters._app.app_context(), tenant_scope(tenant_id):
+    with documents._app.app_context(), tenant_scope(tenant_id):
         count = db.session.scalar(select(func.count(ServiceRequest.id)))
         db.session.remove()
     return count
@@ -303,7 +303,7 @@ def test_another_tenant_cannot_write_a_letter_about_a_matter(app, saraban, clien
         "origin_division_id": str(saraban["b"].divisions["office"]), "kind": "external", "subject": "x",
         "addressee": "x", "body": "x"})
     assert response.status_code == 404
-    with letters._app.app_context(), tenant_scope(saraban["b"].tenant_id):
+    with documents._app.app_context(), tenant_scope(saraban["b"].tenant_id):
         assert db.session.scalar(select(func.count(Document.id)).where(Document.request_id == matter_id)) == 0
         db.session.remove()
 
