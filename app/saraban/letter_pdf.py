@@ -18,6 +18,20 @@ from app.tenancy.models import Division, Tenant
 DRAFT_STATES = (DRAFT, IN_REVIEW, RETURNED)
 
 
+def paragraphs(text: str | None) -> list[str]:
+    """The body's paragraphs: a blank line starts a new one (each is printed indented); a single line break
+    stays a break inside its paragraph."""
+    lines = (text or "").replace("\r\n", "\n").split("\n")
+    out, current = [], []
+    for line in lines + [""]:
+        if line.strip():
+            current.append(line.rstrip())
+        elif current:
+            out.append("\n".join(current).strip())
+            current = []
+    return out
+
+
 def layout(document: Document) -> str:
     if document.kind == INTERNAL:
         return "memo"
@@ -77,7 +91,8 @@ def html(document: Document) -> str:
         return render_template(
             "saraban/letter_document.html", document=document, tenant=tenant, division=division, doc=doc,
             fonts=font_files(), layout=layout(document), number=number, order_no=order_no, dated=dated,
-            draft=document.status in DRAFT_STATES, urgency=URGENCY_TH.get(document.urgency, ""),
+            paragraphs=paragraphs(document.body), draft=document.status in DRAFT_STATES,
+            urgency=URGENCY_TH.get(document.urgency, ""),
             secrecy=SECRECY_TH.get(document.secrecy, ""), signer_name=signer_name, signer_title=signer_title,
         )
 

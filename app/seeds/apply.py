@@ -322,6 +322,7 @@ class Applier:
             "active": spec["active"],
             **({"promptpay_biller_id": spec["promptpay_biller_id"]} if spec.get("promptpay_biller_id") else {}),
             **({"book_prefix": spec["book_prefix"]} if spec.get("book_prefix") else {}),
+            **{name: spec[name] for name in ("address_th", "phone") if spec.get(name)},
         })
         tenant.type = ttype
         self.session.flush()

@@ -106,6 +106,9 @@ class TenantSpec(Strict):
     # the รหัสตัวพยัญชนะและตัวเลข printed before outgoing letter numbers: ที่ ชม 52101/123
     book_prefix = fields.String(load_default=None, validate=validate.Regexp(BOOK_CODE, error=_l(
         "Must be Thai letters and digits, e.g. ชม 52101 or ชม 52101.3.")))
+    # the letterhead: the office address under the organisation's name, the telephone of the กอง at the foot
+    address_th = fields.String(load_default=None, validate=_length(1, 500))
+    phone = fields.String(load_default=None, validate=_length(1, 60))
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
