@@ -105,7 +105,11 @@ def render(document: Document) -> bytes:
 
 def pdf_response(document: Document) -> Response:
     """The letter as it stands (the caller has checked access and recorded a secret opening)."""
+    from urllib.parse import quote
+
     name = (document.book_no or f"draft-{document.id}").replace("/", "-").replace(" ", "")
+    # a Thai book code cannot go into a latin-1 header as it is: RFC 6266 filename*, with an ASCII fallback
     return Response(render(document), mimetype="application/pdf", headers={
-        "Content-Disposition": f"inline; filename={name}.pdf", "Cache-Control": "private, no-store",
+        "Content-Disposition": f"inline; filename=letter-{document.id}.pdf; filename*=UTF-8''{quote(name)}.pdf",
+        "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff"})
