@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.saraban import access, incoming, people
-from app.saraban.incoming_views import SarabanIncomingView, _divisions, secrecy_badge, urgency_badge
+from app.saraban.incoming_views import SarabanIncomingView, _divisions
+from app.saraban.screens import secrecy_badge, urgency_badge
 from app.saraban.models import DONE, INCOMING, URGENCIES, Document, Endorsement, Routing
 from app.security.services import person_name
 

@@ -16,7 +16,6 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectField
 
@@ -24,9 +23,9 @@ from app import thai
 from app.billing.account_views import ComputedInterface
 from app.extensions import db
 from app.saraban import access, files, incoming, people
-from app.saraban.models import (DONE, INCOMING, KIND_NAMES, MOST_URGENT, NORMAL, SECRECY_LEVELS, SECRECY_NAMES,
-                                STATUS_NAMES, URGENCIES, URGENCY_NAMES, VERY_URGENT, Document, DocumentAccess,
-                                Endorsement, Routing)
+from app.saraban.models import (DONE, INCOMING, KIND_NAMES, NORMAL, SECRECY_LEVELS, SECRECY_NAMES, STATUS_NAMES,
+                                URGENCIES, URGENCY_NAMES, Document, DocumentAccess, Endorsement, Routing)
+from app.saraban.screens import StepPermissions, int_or_404, secrecy_badge, urgency_badge
 from app.security.services import person_name
 from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
@@ -39,22 +38,6 @@ PENDING_HOURS = 24  # files kept for a form that had a mistake, then removed
 
 
 # --- how values read ----------------------------------------------------------------------------------------
-
-def urgency_badge(value) -> Markup:
-    if not value or value == NORMAL:
-        return Markup("")
-    css = "label-danger" if value == MOST_URGENT else "label-warning" if value == VERY_URGENT else "label-info"
-    style = ' style="background:#c00"' if value == MOST_URGENT else ""
-    return Markup('<span class="label {}{}"{}>{}</span>').format(
-        css, " urgency-most" if value == MOST_URGENT else "", Markup(style), URGENCY_NAMES.get(value, value))
-
-
-def secrecy_badge(value) -> Markup:
-    if not value or value == NORMAL:
-        return Markup("")
-    return Markup('<span class="label label-default secrecy-badge" style="background:#222">'
-                  '<i class="fa fa-lock"></i> {}</span>').format(SECRECY_NAMES.get(value, value))
-
 
 def status_text(value) -> str:
     return str(STATUS_NAMES.get(value, value or ""))
@@ -145,7 +128,7 @@ def _ints(name: str) -> list[str]:
     return [v for v in request.form.getlist(name) if v.strip()]
 
 
-class SarabanIncomingView(TenantModelView):
+class SarabanIncomingView(StepPermissions, TenantModelView):
     route_base = "/saraban/incoming"
     datamodel = ComputedInterface(Document, computed={
         "number": lambda d, _ctx: d.number_label,
@@ -180,10 +163,6 @@ class SarabanIncomingView(TenantModelView):
         "status": SelectField(_l("Status"), choices=[(k, STATUS_NAMES[k]) for k in
                                                      ("registered", "presented", "routed", "done")]),
     }
-
-    def _allowed(self, method: str) -> bool:
-        name = self.method_permission_name.get(method, method)
-        return self.appbuilder.sm.has_access(f"can_{name}", self.class_permission_name)
 
     # --- register -------------------------------------------------------------------------------------------
 
@@ -324,7 +303,7 @@ class SarabanIncomingView(TenantModelView):
     @expose("/endorse/<endorsement_id>", methods=["POST"])
     @has_access
     def endorse(self, endorsement_id):
-        endorsement = _endorsement_or_404(endorsement_id)
+        endorsement = _row_or_404(Endorsement, endorsement_id)
         document = self._document(endorsement.document_id)
         return self._step(document, f"endorse-{endorsement.id}", lambda: incoming.endorse(
             endorsement, g.user, request.form.get("comment", ""), request.form.get("order_text", ""),
@@ -342,7 +321,7 @@ class SarabanIncomingView(TenantModelView):
     @expose("/acknowledge/<routing_id>", methods=["POST"])
     @has_access
     def acknowledge(self, routing_id):
-        routing = _routing_or_404(routing_id)
+        routing = _row_or_404(Routing, routing_id)
         document = self._document(routing.document_id)
         return self._step(document, f"ack-{routing.id}", lambda: incoming.acknowledge(
             routing, g.user, request.form.get("note", "")), _("Acknowledged."))
@@ -357,12 +336,8 @@ class SarabanIncomingView(TenantModelView):
     @expose("/file/<pk>/<file_id>", methods=["GET"])
     @has_access
     def file(self, pk, file_id):
-        self._document(pk)
-        try:
-            file_id = int(file_id)
-        except ValueError:
-            abort(404)
-        return files.response(int(pk), file_id, g.user)
+        document = self._document(pk)
+        return files.response(document.id, int_or_404(file_id), g.user)
 
 
 def _tenant():
@@ -376,25 +351,8 @@ def _divisions():
         select(Division).where(Division.active.is_(True)).order_by(Division.code))]
 
 
-def _int_or_404(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        abort(404)
-    if not -2**31 <= number < 2**31:
-        abort(404)
-    return number
-
-
-def _endorsement_or_404(value) -> Endorsement:
-    found = db.session.get(Endorsement, _int_or_404(value))
-    if found is None:
-        abort(404)
-    return found
-
-
-def _routing_or_404(value) -> Routing:
-    found = db.session.get(Routing, _int_or_404(value))
+def _row_or_404(model, value):
+    found = db.session.get(model, int_or_404(value))
     if found is None:
         abort(404)
     return found

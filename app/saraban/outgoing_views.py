@@ -10,19 +10,19 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectField
 
 from app.billing.account_views import ComputedInterface
 from app.extensions import db
 from app.saraban import access, files, letter_pdf, outgoing, people
-from app.saraban.models import (INTERNAL, KIND_NAMES, KINDS, MOST_URGENT, NORMAL, OUTGOING, SECRECY_LEVELS,
-                                SECRECY_NAMES, STATUS_NAMES, URGENCIES, URGENCY_NAMES, Document)
+from app.saraban.models import (INTERNAL, KIND_NAMES, KINDS, NORMAL, OUTGOING, SECRECY_LEVELS, SECRECY_NAMES,
+                                STATUS_NAMES, URGENCIES, URGENCY_NAMES, Document)
+from app.saraban.screens import StepPermissions, int_or_none, secrecy_badge, urgency_badge
 from app.security.services import person_name
 from app.tenancy.errors import UserError
 from app.tenancy.fab import TenantModelView
-from app.tenancy.models import Division
+from app.tenancy.models import Division, Tenant
 
 FORM_FIELDS = ("origin_division_id", "kind", "urgency", "secrecy", "subject", "addressee", "reference",
                "enclosures", "body", "closing")
@@ -32,29 +32,46 @@ OUTGOING_STATUSES = ("draft", "in_review", "returned", "signed", "sent", "cancel
 
 
 def number_text(document: Document) -> str:
-    return document.book_no or _("Draft")
+    """The number once sent; before, what the letter is: a draft, or its state (signed, waiting to be sent)."""
+    if document.book_no:
+        return document.book_no
+    if document.status in letter_pdf.DRAFT_STATES:
+        return _("Draft")
+    return str(STATUS_NAMES.get(document.status, _("Draft")))
 
 
-def urgency_badge(value) -> Markup:
-    if not value or value == NORMAL:
-        return Markup("")
-    css = "label-danger" if value == MOST_URGENT else "label-warning"
-    return Markup('<span class="label {}">{}</span>').format(css, URGENCY_NAMES.get(value, value))
+def _people_choices(users, tenant, delegations=None) -> list[tuple[str, str]]:
+    """(id, "name — position") for a picker; a delegate shows the role they sign for."""
+    from app.saraban.outgoing import DELEGATION_WORDS
+
+    out = []
+    for user in users:
+        label = person_name(user)
+        title = people.title_th(user, tenant)
+        if title:
+            label = f"{label} — {title}"
+        delegation = (delegations or {}).get(user.id)
+        if delegation is not None:
+            label += f" ({DELEGATION_WORDS.get(delegation.kind, '')} {people.title_th(delegation.delegator, tenant)})"
+        out.append((str(user.id), label))
+    return out
 
 
-def secrecy_badge(value) -> Markup:
-    if not value or value == NORMAL:
-        return Markup("")
-    return Markup('<span class="label label-default" style="background:#222"><i class="fa fa-lock"></i> {}</span>'
-                  ).format(SECRECY_NAMES.get(value, value))
+def _matter(request_id: int):
+    """The matter a letter is written about (the caller has checked the user may see it)."""
+    from app.catalog.models import ServiceRequest
+
+    return db.session.get(ServiceRequest, request_id)
 
 
-def _int(value):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+def _matter_url(matter) -> str | None:
+    """The matter's page, when the user may open it (else the banner is text)."""
+    from app.saraban import links
+    from app.service_requests.scope import may_see
+
+    if not links._may("can_show", "ServiceRequestView", "ServiceRequestView.show") or not may_see(g.user, matter.id):
         return None
-    return number if -2**31 <= number < 2**31 else None
+    return url_for("ServiceRequestView.show", pk=matter.id)
 
 
 def _incoming_url(document_id: int) -> str | None:
@@ -67,7 +84,7 @@ def _incoming_url(document_id: int) -> str | None:
         return None
 
 
-class SarabanOutgoingView(TenantModelView):
+class SarabanOutgoingView(StepPermissions, TenantModelView):
     route_base = "/saraban/outgoing"
     datamodel = ComputedInterface(Document, computed={"number": lambda d, _ctx: number_text(d)}).eager_load(
         ["origin_division"])
@@ -100,10 +117,6 @@ class SarabanOutgoingView(TenantModelView):
         "status": SelectField(_l("Status"), choices=[(k, STATUS_NAMES[k]) for k in OUTGOING_STATUSES]),
     }
 
-    def _allowed(self, method: str) -> bool:
-        name = self.method_permission_name.get(method, method)
-        return self.appbuilder.sm.has_access(f"can_{name}", self.class_permission_name)
-
     def _letter(self, pk) -> Document:
         document = access.get_or_404(pk, g.user)
         if document.direction != OUTGOING:
@@ -122,7 +135,7 @@ class SarabanOutgoingView(TenantModelView):
     def new(self):
         from app.service_requests import scope
 
-        request_id = _int(request.values.get("request_id")) if request.values.get("request_id") else None
+        request_id = int_or_none(request.values.get("request_id")) if request.values.get("request_id") else None
         if request.values.get("request_id") and (request_id is None or not scope.may_see(g.user, request_id)):
             abort(404)
         reply_to = None
@@ -139,6 +152,9 @@ class SarabanOutgoingView(TenantModelView):
             if reply_to is not None:
                 typed.update(outgoing.reply_defaults(reply_to))
                 typed["urgency"] = reply_to.urgency
+            elif request_id is not None:
+                matter = _matter(request_id)
+                typed["subject"] = (matter.title or "")[:outgoing.LIMITS["subject"]] if matter else ""
             if not divisions:
                 flash(_("You are not in a division: ask the organisation's administrator."), "warning")
             return self._form_page(None, typed, {}, request_id=request_id, reply_to=reply_to)
@@ -195,12 +211,14 @@ class SarabanOutgoingView(TenantModelView):
         staff = [(str(u.id), person_name(u)) for u in people.staff()]
         divisions = db.session.scalars(select(Division).where(Division.active.is_(True)).order_by(Division.code))
         title = _("Edit the draft letter") if document else _("Draft an outgoing letter")
+        matter = _matter(request_id) if request_id is not None else None
         return self.render_template(
             "saraban/outgoing_form.html", document=document, typed=typed, errors=errors, title=title,
             kinds=[(k, str(KIND_NAMES[k])) for k in KINDS], urgencies=[(k, str(URGENCY_NAMES[k])) for k in URGENCIES],
             secrecies=[(k, str(SECRECY_NAMES[k])) for k in SECRECY_LEVELS], staff=staff,
             own_divisions=[(str(d.id), d.name_th) for d in outgoing.draft_divisions(g.user)],
             divisions=[(str(d.id), d.name_th) for d in divisions], request_id=request_id, reply_to=reply_to,
+            matter=matter, matter_url=_matter_url(matter) if matter is not None else None,
             internal=INTERNAL, appbuilder=self.appbuilder,
         ), status
 
@@ -222,12 +240,17 @@ class SarabanOutgoingView(TenantModelView):
         if self._allowed("sign"):
             allowed.add("sign")
         may = (may & allowed) | ({"pdf", "file"} & allowed)
-        staff = [(str(u.id), person_name(u)) for u in people.staff()]
+        tenant = db.session.get(Tenant, document.tenant_id)
+        everyone = people.staff()
+        staff = _people_choices(everyone, tenant)
+        chosen = outgoing.signers(document, everyone) if "submit" in may else []
+        signers = _people_choices([u for u, _d in chosen], tenant, {u.id: d for u, d in chosen if d is not None})
+        sender = outgoing.sender_division(document)
         division_names = {d.id: d.name_th for d in db.session.scalars(select(Division))}
         return self.render_template(
             "saraban/outgoing_show.html", document=document, steps=outgoing.steps(document),
             current=outgoing.current_step(document), may=may, errors=errors or {}, typed=typed or {},
-            files=files.of(document), staff=staff, kind_names=KIND_NAMES, urgency_names=URGENCY_NAMES,
+            files=files.of(document), staff=staff, signers=signers, sender=sender, kind_names=KIND_NAMES, urgency_names=URGENCY_NAMES,
             secrecy_names=SECRECY_NAMES, status_names=STATUS_NAMES, number=number_text(document),
             recipients=[division_names.get(i, "") for i in document.recipient_division_ids or []],
             reply_to=access.get(document.reply_to_id, g.user) if document.reply_to_id else None,
@@ -276,7 +299,12 @@ class SarabanOutgoingView(TenantModelView):
     @expose("/sign/<pk>", methods=["POST"])
     @has_access
     def sign(self, pk):
-        return self._step(pk, lambda d: outgoing.sign(d, g.user) and _("Signed. The registry can now send it."))
+        def act(document):
+            outgoing.sign(document, g.user)
+            sender = outgoing.sender_division(document)
+            return _("Signed. %(division)s can now send it.", division=sender.name_th if sender else "")
+
+        return self._step(pk, act)
 
     @expose("/send/<pk>", methods=["POST"])
     @has_access
@@ -304,7 +332,7 @@ class SarabanOutgoingView(TenantModelView):
     @has_access
     def file(self, pk, file_id):
         document = self._letter(pk)
-        number = _int(file_id)
+        number = int_or_none(file_id)
         if number is None:
             abort(404)
         return files.response(document.id, number, g.user)
