@@ -65,11 +65,12 @@ class DelegationView(TenantModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     label_columns = {
         "delegator": _l("Authority of"), "delegate": _l("Delegated to"), "role_code": _l("Role"),
-        "kind": _l("Kind"), "start_on": _l("From"), "end_on": _l("Until"), "note": _l("Order or note"),
+        "kind": _l("Delegation kind"), "start_on": _l("From"), "end_on": _l("Until"), "note": _l("Order or note"),
     }
     formatters_columns = {"kind": lambda value: str(KINDS.get(value, value))}
     add_form_extra_fields = {
-        "kind": SelectField(_l("Kind"), choices=[(k, v) for k, v in KINDS.items()], validators=[DataRequired()]),
+        "kind": SelectField(_l("Delegation kind"), choices=[(k, v) for k, v in KINDS.items()],
+                            validators=[DataRequired()]),
         "role_code": SelectField(_l("Role"), choices=[("mayor", _l("Chief Executive")),
                                                       ("permanent_secretary", _l("Permanent Secretary")),
                                                       ("division_director", _l("Division Director"))],
@@ -139,7 +140,7 @@ class NotificationView(TenantModelView):
     route_base = "/outbox"
     datamodel = OutboxInterface(Notification)
     list_title = _l("Outbox")
-    show_title = _l("Notice")
+    show_title = _l("Notification")
     list_columns = ["created_at", "kind", "request_id", "recipient", "subject", "emailed", "copy_to_opdc", "letter"]
     show_columns = ["created_at", "kind", "period", "request_id", "recipient", "subject", "body", "emailed",
                     "copy_to_opdc", "letter"]
@@ -148,7 +149,7 @@ class NotificationView(TenantModelView):
     base_order = ("created_at", "desc")
     base_permissions = ["can_list", "can_show", "can_letter"]
     label_columns = {
-        "created_at": _l("Written at"), "kind": _l("Kind"), "period": _l("Week late"), "request_id": _l("Request"),
+        "created_at": _l("Written at"), "kind": _l("Notice kind"), "period": _l("Week late"), "request_id": _l("Request"),
         "recipient": _l("To"), "subject": _l("Subject"), "body": _l("Message"),
         "copy_to_opdc": _l("Copy to OPDC"), "emailed": _l("E-mailed"), "letter": _l("Letter"),
     }
