@@ -125,6 +125,13 @@ def link(document: Document, request) -> None:
     if document.request_id is not None:
         raise UserError(_("This letter is already linked to matter #%(id)s.", id=document.request_id), 409)
     document.request_id = request.id
+    if document.direction == INCOMING:
+        # the answers already drafted to this letter follow it onto the matter (one drafted later copies the
+        # matter from the letter it answers: outgoing.create_draft)
+        for answer in db.session.scalars(select(Document).where(
+                Document.reply_to_id == document.id, Document.direction == OUTGOING,
+                Document.request_id.is_(None))):
+            answer.request_id = request.id
     db.session.flush()
 
 
