@@ -306,6 +306,7 @@ class Endorsement(TenantScoped, Model):
 
 REVIEW, SIGN = "review", "sign"
 PENDING, APPROVED = "pending", "approved"
+SUPERSEDED = "superseded"  # a step the return of an earlier one closed (its round ended before its turn)
 
 
 class ReviewStep(TenantScoped, Model):
@@ -330,7 +331,8 @@ class ReviewStep(TenantScoped, Model):
     user_id: Mapped[int] = mapped_column(Integer, nullable=False)
     user = relationship("User", primaryjoin="User.id == ReviewStep.user_id", foreign_keys="ReviewStep.user_id",
                         lazy="joined", viewonly=True)
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default=PENDING)  # pending|approved|returned
+    # pending | approved | returned | superseded
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=PENDING)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     decided_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     on_behalf_of_name: Mapped[str | None] = mapped_column(String(200), nullable=True)

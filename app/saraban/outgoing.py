@@ -19,7 +19,8 @@ from app.extensions import db
 from app.saraban import access, people, registry, search
 from app.saraban.models import (APPROVED, CANCELLED, DIRECTIVE, DRAFT, EXTERNAL, IN_REVIEW, INCOMING,
                                 INTERNAL, KINDS, NORMAL, OUTGOING, PENDING, PUBLIC_RELATIONS, RETURNED,
-                                SECRECY_LEVELS, SENT, SIGN, SIGNED, STAMPED, URGENCIES, REVIEW, Document,
+                                SECRECY_LEVELS, SENT, SIGN, SIGNED, STAMPED, SUPERSEDED, URGENCIES, REVIEW,
+                                Document,
                                 DocumentAccess, ReviewStep, Routing)
 from app.security.services import person_name
 from app.tenancy.errors import UserError
@@ -110,6 +111,23 @@ def signing_authority(user, document: Document):
                                                     document.origin_division_id):
             return True, delegation
     return False, None
+
+
+def signers(document: Document, candidates) -> list[tuple]:
+    """The candidates who may sign this letter, as (user, delegation or None): the signer picker offers only
+    them (submit checks again)."""
+    out = []
+    for user in candidates:
+        ok, delegation = signing_authority(user, document)
+        if ok:
+            out.append((user, delegation))
+    return out
+
+
+def sender_division(document: Document) -> Division | None:
+    """The กอง whose register the letter goes in: its staff send it and take its number."""
+    register = document.register
+    return register.division if register is not None else None
 
 
 def _step_authority(user, step: ReviewStep, document: Document):
@@ -439,6 +457,11 @@ def decide(document: Document, actor, approve: bool, note: str | None = None) ->
         step.delegation_kind = delegation.kind if delegation is not None else None
     if not approve:
         document.status = RETURNED
+        # the round ends here: the steps after this one will never have their turn
+        for later in db.session.scalars(select(ReviewStep).where(
+                ReviewStep.document_id == document.id, ReviewStep.round == step.round,
+                ReviewStep.status == PENDING, ReviewStep.id != step.id)):
+            later.status = SUPERSEDED
     search.index(document)
     db.session.flush()
     return step

@@ -122,7 +122,7 @@ def test_review_chain_return_resubmit_sign_send(app, saraban):  # noqa: F811
         outgoing.submit(letter, [director.id, palad.id], mayor.id, author)
         steps = outgoing.steps(letter)
         assert [(s.round, s.seq, s.kind, s.status) for s in steps] == [
-            (1, 1, "review", "approved"), (1, 2, "review", "returned"), (1, 3, "sign", "pending"),
+            (1, 1, "review", "approved"), (1, 2, "review", "returned"), (1, 3, "sign", "superseded"),
             (2, 1, "review", "pending"), (2, 2, "review", "pending"), (2, 3, "sign", "pending")]
         assert steps[1].note == "แก้ชื่อถนนให้ถูกต้อง"
         outgoing.decide(letter, director, True, None)
