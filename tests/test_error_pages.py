@@ -16,9 +16,12 @@ def test_staff_404_is_thai_with_the_menu(app):
 def test_staff_404_in_english_when_chosen(app):
     client = login(app.test_client(), "a.officer")
     client.get("/lang/en")
-    response = client.get("/saraban/outgoing/show/999999?_l_=en")
-    assert response.status_code == 404
-    assert "Not found" in response.get_data(as_text=True)
+    try:
+        response = client.get("/saraban/outgoing/show/999999")
+        assert response.status_code == 404
+        assert "Not found" in response.get_data(as_text=True)
+    finally:
+        client.get("/lang/th")  # the choice is kept on the user: give the other tests their Thai back
 
 
 def test_api_404_is_json(app):
@@ -39,3 +42,12 @@ def test_403_keeps_its_status(app):
     response = client.get("/saraban/incoming/list/")
     assert response.status_code == 403
     assert "ไม่มีสิทธิ์เข้าถึง" in response.get_data(as_text=True)
+
+
+def test_staff_404_follows_the_staff_language_not_the_browser_header(app):
+    # a browser set to English still sees the Thai staff screens until the user chooses English
+    client = login(app.test_client(), "a.officer")
+    response = client.get("/saraban/incoming/show/999999", headers={"Accept-Language": "en-US,en;q=0.9"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "ไม่พบหน้าที่ต้องการ" in html and "หน้าหลัก" in html

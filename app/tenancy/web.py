@@ -135,29 +135,34 @@ def _too_many_requests(exc):
 
 
 def _http_error(exc):
-    """403, 404 and 405 in the reader's language: JSON for the API, the staff layout (menu and a way back)
-    for signed-in staff, a plain page for everyone else (the portal, the login page)."""
-    code = getattr(exc, "code", 500) or 500
-    messages = {
-        403: (_("Not permitted"), _("You do not have permission to open this page.")),
-        404: (_("Not found"), _("The page or record you asked for does not exist, or you may not see it.")),
-        405: (_("Not allowed"), _("This page cannot be opened that way.")),
-    }
+    """403, 404 and 405 in the reader's language: JSON for the API, the staff layout (menu and a way back, in
+    the language the staff screens use) for signed-in staff, a plain page for everyone else (the portal, the
+    login page)."""
+    code = getattr(exc, "code", 404) or 404
+
+    def texts():
+        messages = {
+            403: (_("Not permitted"), _("You do not have permission to open this page.")),
+            404: (_("Not found"), _("The page or record you asked for does not exist, or you may not see it.")),
+            405: (_("Not allowed"), _("This page cannot be opened that way.")),
+        }
+        return messages.get(code, messages[404])
+
+    if getattr(current_user, "is_authenticated", False) and not request.path.startswith(("/api/", "/t/")):
+        title, message = texts()
+        try:
+            appbuilder = current_app.appbuilder
+            return render_template("http_error.html", title=title, message=message, code=code,
+                                   appbuilder=appbuilder, base_template=appbuilder.base_template), code
+        except Exception:  # the layout itself failed (a broken session): the plain page still answers
+            db.session.rollback()
+            current_app.logger.exception("error page layout failed")
     with force_locale(_client_language() or current_app.config.get("BABEL_DEFAULT_LOCALE", "th")):
-        title, message = messages.get(code, messages[404])
+        title, message = texts()
         if request.path.startswith("/api/"):
             return jsonify(message=str(message)), code
-        if getattr(current_user, "is_authenticated", False) and not request.path.startswith("/t/"):
-            try:
-                appbuilder = current_app.appbuilder
-                return render_template("http_error.html", title=title, message=message, code=code,
-                                       appbuilder=appbuilder, base_template=appbuilder.base_template), code
-            except Exception:  # the layout itself failed (a broken session): the plain page still answers
-                db.session.rollback()
-                current_app.logger.exception("error page layout failed")
-        page = render_template_string(_TOO_MANY_PAGE, lang=_client_language() or "th", title=title,
-                                      message=message)
-        return page, code
+        return render_template_string(_TOO_MANY_PAGE, lang=_client_language() or "th", title=title,
+                                      message=message), code
 
 
 def init_app(app: Flask) -> None:
