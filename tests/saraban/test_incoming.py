@@ -105,7 +105,7 @@ def test_registers_of_another_division_and_secret_without_readers_are_refused(ap
 def test_numbers_run_1_2_3_in_each_register_and_year(app, saraban):
     a = saraban["a"]
     with as_tenant(app, a):
-        division = Division(code="sbin-num", name_th="กองทดสอบเลขรับ", name_en="Numbering test")
+        division = Division(code="zzsbin-num", name_th="กองทดสอบเลขรับ", name_en="Numbering test")
         db.session.add(division)
         db.session.flush()
         own = Register(direction=INCOMING, division_id=division.id, active=True)
