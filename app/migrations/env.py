@@ -106,9 +106,15 @@ def run_migrations_online():
         if sqlite:
             # pysqlite can run DDL inside a transaction: a failed migration then leaves nothing half-done
             conf_args.setdefault("transactional_ddl", True)
+        from app.saraban.models import MIGRATION_ONLY_INDEXES
+
+        def include_object(obj, name, type_, reflected, compare_to):
+            return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
+
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 
