@@ -82,6 +82,9 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
     from app.certificates.views import bp as verify_bp
 
     app.register_blueprint(verify_bp)
+    from app.api import openapi
+
+    openapi.init_app(app)  # the open API: REST, Open311, its spec and docs page
     from app.cli import register_cli
 
     register_cli(app)

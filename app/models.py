@@ -28,3 +28,4 @@ from app.saraban.models import (  # noqa: F401
     Document, DocumentAccess, DocumentFile, DocumentOpening, Endorsement, Register, RetentionItem, RetentionList,
     ReviewStep, Routing,
 )
+from app.api.models import IntegrationKey, Open311Token, WebhookDelivery, WebhookSubscription  # noqa: F401

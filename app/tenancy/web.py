@@ -139,6 +139,13 @@ def _http_error(exc):
     the language the staff screens use) for signed-in staff, a plain page for everyone else (the portal, the
     login page)."""
     code = getattr(exc, "code", 404) or 404
+    from app.api import openapi
+
+    if openapi.is_api_path(request.path):  # the open API answers every error in its own JSON shape
+        from app.api import errors, language
+
+        language.install()
+        return errors.from_http(exc)
 
     def texts():
         messages = {
