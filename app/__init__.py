@@ -215,6 +215,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.saraban import menu as saraban_menu
 
     saraban_menu.register(appbuilder)
+    from app.api import menu as api_menu
+
+    api_menu.register(appbuilder)
     appbuilder.add_view(
         ServiceTypeView, "Service settings", label=_l("Service settings"), icon="fa-cogs", category=services
     )

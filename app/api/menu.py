@@ -1,0 +1,11 @@
+"""The menu การเชื่อมต่อระบบ (Integrations): integration keys, webhooks and the API's documentation."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+CATEGORY = "Integrations"
+
+
+def register(appbuilder) -> None:
+    appbuilder.add_link("API documentation", href="/api/open/v1/docs", label=_l("API documentation"),
+                        icon="fa-book", category=CATEGORY, category_label=_l("Integrations"))
