@@ -21,6 +21,10 @@ TEST_CONFIG = dict(
     SECRET_KEY="test-secret-key-with-at-least-32-bytes",
     CELERY_TASK_ALWAYS_EAGER=True,
     FAB_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+    # the open API's limits per address and per user token are tested with apps of their own (a shared test
+    # app would count every test's calls together); per-key limits are each key's own
+    API_ANONYMOUS_RATE_LIMIT=100000,
+    API_USER_RATE_LIMIT=100000,
 )
 
 
