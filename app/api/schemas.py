@@ -1,10 +1,22 @@
 """Shapes shared by every resource: the error, money, cursor pages."""
 from __future__ import annotations
 
+import datetime
+
 from marshmallow import Schema
 from marshmallow import fields as mf
 
 MONEY_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
+
+
+class UtcDateTime(mf.DateTime):
+    """A moment in UTC, sent as RFC 3339 with its offset ("2026-12-01T07:05:00+00:00"). The database keeps naive
+    UTC times; without the offset a value is not a valid OpenAPI date-time."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def money(**kwargs):

@@ -50,7 +50,7 @@ class FieldSchema(Schema):
     max_size_mb = mf.Integer(required=True)
 
 
-class DocumentSchema(Schema):
+class RequiredDocumentSchema(Schema):
     code = mf.String(required=True, metadata={"description": "send the file as the value of data.<code>"})
     name_th = mf.String(required=True)
     name_en = mf.String(required=True)
@@ -74,7 +74,7 @@ class ServiceTypeSchema(Schema):
 
 class ServiceTypeDetailSchema(ServiceTypeSchema):
     fields = mf.List(mf.Nested(FieldSchema), required=True)
-    documents = mf.List(mf.Nested(DocumentSchema), required=True)
+    documents = mf.List(mf.Nested(RequiredDocumentSchema), required=True)
     has_workflow = mf.Boolean(required=True)
 
 
