@@ -15,3 +15,6 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(saraban_cli)
     app.cli.add_command(demo_logins)
+    from app.api.cli import api_cli
+
+    app.cli.add_command(api_cli)
