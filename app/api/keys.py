@@ -23,7 +23,8 @@ ROTATION_GRACE = timedelta(hours=24)  # the old key keeps working this long afte
 TOUCH_EVERY = timedelta(minutes=1)  # last-used time is written at most this often per key
 
 ACTIVE, EXPIRED, REVOKED = "active", "expired", "revoked"
-STATUS_NAMES = {ACTIVE: _l("Active"), EXPIRED: _l("Expired"), REVOKED: _l("Revoked")}
+# "Key revoked", not "Revoked": that msgid is a role's (ถอนบทบาท)
+STATUS_NAMES = {ACTIVE: _l("Active"), EXPIRED: _l("Expired"), REVOKED: _l("Key revoked")}
 
 
 def _hash(token: str) -> str:
