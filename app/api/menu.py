@@ -7,5 +7,9 @@ CATEGORY = "Integrations"
 
 
 def register(appbuilder) -> None:
+    from app.api.key_views import IntegrationKeyView
+
+    appbuilder.add_view(IntegrationKeyView, "API keys", label=_l("API keys"), icon="fa-key", category=CATEGORY,
+                        category_label=_l("Integrations"))
     appbuilder.add_link("API documentation", href="/api/open/v1/docs", label=_l("API documentation"),
                         icon="fa-book", category=CATEGORY, category_label=_l("Integrations"))
