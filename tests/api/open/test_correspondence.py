@@ -71,7 +71,6 @@ def _openings(app, tenant_id: int, document_id: int) -> list[tuple[int, str]]:
 
 
 def test_a_secret_letter_exists_only_for_its_named_readers(app, api_for, saraban, letters, keys):  # noqa: F811
-    a = saraban["a"]
     secret = letters["secret"]
     for who in ("palad", "clerk"):
         client = api_for(keys[who])
