@@ -25,6 +25,8 @@ PREFIXES = (PREFIX, OPEN311_PREFIX, "/open311/discovery")
 # every resource of the open API, one module each (each has `blp`, a flask_smorest.Blueprint)
 RESOURCES = [
     "app.api.service_types",
+    "app.api.open311.api",
+    "app.api.open311.discovery",
     "app.api.billing",
     "app.api.correspondence",
     "app.api.tenants",
