@@ -66,6 +66,8 @@ def celery_app(app: Flask) -> Celery:
         # ข้อ 66: the retention lists of the year that ended, made early in the 60 days after it
         "saraban-retention-yearly": {"task": "saraban.all_retention_surveys",
                                      "schedule": crontab(minute=0, hour=6, day_of_month=2, month_of_year=1)},
+        # webhook retries whose time has come (app/api/webhook_tasks.py)
+        "webhooks-due": {"task": "webhooks.all_due", "schedule": 60},
     }
     _register_tasks(celery, platform_base)
     _celery = celery
@@ -121,6 +123,9 @@ def _register_tasks(celery: Celery, platform_base: type) -> None:
     from app.saraban.tasks import register as register_saraban
 
     register_saraban(celery, platform_base)
+    from app.api.webhook_tasks import register as register_webhooks
+
+    register_webhooks(celery, platform_base)
 
     @celery.task(name="forwarding.notify", shared=False)
     def notify_forwarding(tenant_id: int, forwarding_id: int, event: str, message_id: int = 0) -> int:
