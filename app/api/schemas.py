@@ -21,7 +21,8 @@ class UtcDateTime(mf.DateTime):
 
 def money(**kwargs):
     """A Decimal baht amount, sent as a string with two decimals ("1234.50"), never a float."""
-    metadata = {"description": "Baht, a decimal string with two decimals", "pattern": MONEY_PATTERN,
+    # "type": apispec documents every Decimal as a number, but as_string sends "40.00": the spec must say string
+    metadata = {"type": "string", "description": "Baht, a decimal string with two decimals", "pattern": MONEY_PATTERN,
                 "example": "40.00", **kwargs.pop("metadata", {})}
     return mf.Decimal(places=2, as_string=True, metadata=metadata, **kwargs)
 
