@@ -30,6 +30,7 @@ RESOURCES = [
     "app.api.billing",
     "app.api.correspondence",
     "app.api.tenants",
+    "app.api.webhooks_api",
 ]
 
 DESCRIPTION = """\
