@@ -245,3 +245,36 @@ def test_no_select_of_the_secret_hash_reaches_a_screen():
 
     for attr in ("list_columns", "show_columns", "search_columns", "add_columns", "edit_columns"):
         assert "secret_hash" not in (getattr(IntegrationKeyView, attr, None) or [])
+
+
+def test_the_forms_need_the_csrf_token(app, database_url, tenant_a, db_session):
+    from tests.conftest import PASSWORD, make_app
+
+    guarded = make_app(database_url, WTF_CSRF_ENABLED=True)
+    client = guarded.test_client()
+    login_page = client.get("/login/").get_data(as_text=True)
+    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    assert client.post("/login/", data={"username": "a.admin", "password": PASSWORD,
+                                        "csrf_token": token}).status_code == 302
+    page = client.get(f"{BASE}/add").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"form_id": _form_id(page), "name": "ต้องมีโทเคน CSRF", "scopes": ["read"],
+            "acting_user_id": str(tenant_a.user_ids["a.officer"]), "rate_limit_per_minute": "10"}
+    refused = client.post(f"{BASE}/add", data=form)
+    assert refused.status_code == 400 and 'id="api-token"' not in refused.get_data(as_text=True)
+    assert db_session.execute(text("SELECT count(*) FROM api_keys WHERE name = 'ต้องมีโทเคน CSRF'")).scalar() == 0
+    made = client.post(f"{BASE}/add", data={**form, "csrf_token": csrf})
+    key_token = _token(made.get_data(as_text=True))
+    row = _key_row(db_session, key_token)
+    for action in ("rotate", "revoke"):
+        confirm = client.get(f"{BASE}/{action}/{row['id']}").get_data(as_text=True)
+        assert 'name="csrf_token"' in confirm
+        assert client.post(f"{BASE}/{action}/{row['id']}").status_code == 400  # refused, nothing done
+    after = _key_row(db_session, key_token)
+    assert after["revoked_at"] is None and after["expires_at"] is None
+    assert db_session.execute(text("SELECT count(*) FROM api_keys WHERE rotated_from_id = :i"),
+                              {"i": row["id"]}).scalar() == 0
+    confirm = client.get(f"{BASE}/revoke/{row['id']}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', confirm).group(1)
+    assert client.post(f"{BASE}/revoke/{row['id']}", data={"csrf_token": csrf}).status_code == 302
+    assert _key_row(db_session, key_token)["revoked_at"] is not None
