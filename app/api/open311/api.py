@@ -2,6 +2,7 @@
 standard's own format [{code, description}] (with description_th and description_en added)."""
 from __future__ import annotations
 
+from flask import Blueprint as FlaskBlueprint
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -224,7 +225,7 @@ def _one(fmt):
     view.__doc__ = "One request (a list of one, as the standard has it)."
     view = _arguments(schemas.Open311JurisdictionArgs, "query")(
         documented(fmt, schemas.Open311RequestSchema(many=True), scope=READ, description=view.__doc__)(view))
-    return _route("/requests/<int:service_request_id>.{fmt}", fmt, name="request", methods=["GET"])(view)
+    return _route("/requests/<int(signed=True):service_request_id>.{fmt}", fmt, name="request", methods=["GET"])(view)
 
 
 def _token(fmt):
@@ -238,6 +239,16 @@ def _token(fmt):
         documented(fmt, schemas.Open311TokenSchema(many=True), description=view.__doc__)(view))
     return _route("/tokens/<string:token>.{fmt}", fmt, name="token", methods=["GET"])(view)
 
+
+def _no_such_resource(rest: str):
+    """Any other address under /open311/v2 (an id that is not a number, a mistyped name) answers in the
+    standard's format too, not in the app's own."""
+    raise Open311Error(404, _l("Not found, or you may not see it."))
+
+
+# plain Flask registration: not an operation of the spec; the specific routes above win over it
+FlaskBlueprint.add_url_rule(blp, "/<path:rest>", "no_such_resource", _no_such_resource,
+                            methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 
 for _fmt in ("json", "xml"):
     for _make in (_services, _definition, _post, _list, _one, _token):

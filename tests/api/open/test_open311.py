@@ -336,3 +336,12 @@ def test_status_follows_the_workflow(api_a, officer_key, api_for, lamp, app, ten
     assert early == []
     bad = api_a.get(f"{V2}/requests.json?jurisdiction_id={A}&status=pending")
     assert bad.status_code == 400 and bad.get_json()[0]["description_en"].startswith("status: ")
+
+
+def test_other_addresses_answer_in_the_standards_format(api_a):
+    for path in (f"{V2}/requests/abc.json?jurisdiction_id={A}", f"{V2}/requests/-1.json?jurisdiction_id={A}",
+                 f"{V2}/nothing.json?jurisdiction_id={A}"):
+        response = api_a.get(path)
+        assert response.status_code == 404 and response.get_json()[0]["code"] == 404, path
+    response = api_a.get(f"{V2}/requests/abc.xml?jurisdiction_id={A}")
+    assert response.status_code == 404 and ET.fromstring(response.data).tag == "errors"
