@@ -345,3 +345,13 @@ def test_other_addresses_answer_in_the_standards_format(api_a):
         assert response.status_code == 404 and response.get_json()[0]["code"] == 404, path
     response = api_a.get(f"{V2}/requests/abc.xml?jurisdiction_id={A}")
     assert response.status_code == 404 and ET.fromstring(response.data).tag == "errors"
+
+
+def test_the_acting_users_roles_apply(api_for, lamp, app):
+    # a.manager (ผู้จัดการสิทธิ์) may list requests on the screens but not file one: nor may their key
+    manager = api_for(make_key(app, A, "a.manager", name="o311 manager"))
+    before = _count(app)
+    refused = _post(manager)
+    assert refused.status_code == 403 and "roles" in refused.get_json()[0]["description_en"]
+    assert _count(app) == before
+    assert manager.get(f"{V2}/requests.json?jurisdiction_id={A}").status_code == 200
