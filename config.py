@@ -106,3 +106,9 @@ class Config:
     )
     CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 
+    # Webhooks (app/api/webhooks.py): retries after base * 2^(n-1) seconds (jittered, capped at 6 h), failed
+    # after the last attempt; URLs into private networks are refused unless allowed (never in production)
+    WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+    WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+    WEBHOOK_ALLOW_PRIVATE_URLS = _bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+

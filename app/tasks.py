@@ -91,6 +91,8 @@ def _install_after_commit() -> None:
 
     @event.listens_for(Session, "after_commit")
     def _queue(session):
+        if session.in_nested_transaction():
+            return  # SQLAlchemy fires after_commit when a savepoint is released too: wait for the real commit
         queued = session.info.pop(AFTER_COMMIT, None)
         if not queued or not has_app_context():
             return

@@ -113,6 +113,8 @@ def _still_written(obj) -> bool:
 
 @event.listens_for(Session, "before_commit")
 def _write_deliveries(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy fires before_commit for it too): wait for the real commit
     if session.new or session.dirty or session.deleted:
         session.flush()  # commit flushes only after this hook: note what that flush writes now
     noted = session.info.pop(NOTED, None)

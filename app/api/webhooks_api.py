@@ -3,6 +3,8 @@ secret, remove it; read what was sent and send an event again. The secret is in 
 subscription is made and when its secret is rotated."""
 from __future__ import annotations
 
+from datetime import timezone
+
 from marshmallow import Schema, ValidationError, validates
 from marshmallow import fields as mf
 
@@ -92,10 +94,15 @@ class DeliveryListArgs(PageArgs):
     event_type = fields.String(load_default=None, validate=validate.OneOf(EVENTS))
 
 
+def _utc(value):
+    """Stored naive UTC; sent with its offset (RFC 3339 date-time)."""
+    return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
 def out(subscription, secret: str | None = None) -> dict:
     data = {"id": subscription.id, "name": subscription.name, "url": subscription.url,
             "events": list(subscription.events or []), "active": subscription.active,
-            "created_at": subscription.created_at, "created_by_name": subscription.created_by_name or ""}
+            "created_at": _utc(subscription.created_at), "created_by_name": subscription.created_by_name or ""}
     if secret is not None:
         data["secret"] = secret
     return data
@@ -104,8 +111,9 @@ def out(subscription, secret: str | None = None) -> dict:
 def delivery_out(d: WebhookDelivery) -> dict:
     return {"id": d.id, "subscription_id": d.subscription_id, "event_id": d.event_id, "event_type": d.event_type,
             "status": d.status, "attempts": d.attempts, "last_status_code": d.last_status_code,
-            "last_error": d.last_error, "last_attempt_at": d.last_attempt_at, "next_attempt_at": d.next_attempt_at,
-            "delivered_at": d.delivered_at, "created_at": d.created_at, "payload": d.payload}
+            "last_error": d.last_error, "last_attempt_at": _utc(d.last_attempt_at),
+            "next_attempt_at": _utc(d.next_attempt_at), "delivered_at": _utc(d.delivered_at),
+            "created_at": _utc(d.created_at), "payload": d.payload}
 
 
 def _subscription(pk: int):

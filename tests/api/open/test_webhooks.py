@@ -4,6 +4,7 @@ tenant wall (B's subscriptions never hear A's events)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from app.extensions import db
 from app.tenancy.context import tenant_scope
 from app.tenancy.models import utcnow
 from tests.api.open.webhook_receiver import Receiver
+from tests.billing.waste import waste  # noqa: F401
 
 ALL = ["request.created", "request.state_changed", "payment.received", "certificate.issued"]
 
@@ -313,3 +315,33 @@ def test_a_url_gone_private_is_refused_again_at_delivery(app, tenant_a, receiver
     assert receiver.received == []
     [delivery] = deliveries(app, tenant_a.id, sub_id)
     assert delivery.status == FAILED and "refused URL" in delivery.last_error
+
+
+def test_a_waste_receipt_is_a_payment_and_a_rolled_back_savepoint_is_not(app, tenant_a, waste, receiver,
+                                                                         private_ok):
+    from app.billing.models import Payment
+    from tests.billing.test_waste_receipts import account_with_bills, issue_receipt
+
+    with app.test_request_context():
+        account_id, bills = account_with_bills(tenant_a.id, late=1, current=False)
+    sub_id, secret = subscribe(app, tenant_a.id, receiver.url, events=["payment.received"])
+    with app.test_request_context():
+        receipt_id = issue_receipt(tenant_a.id, account_id, bills)
+    [got] = receiver.received
+    data = json.loads(got["body"])["data"]
+    assert data["kind"] == "waste_fee" and data["receipt_id"] == receipt_id
+    assert re.fullmatch(r"\d+/25\d\d", data["receipt_no"])  # numbered by the end of the transaction
+    assert Decimal(data["amount"]) > 0 and data["url"] == f"/api/open/v1/receipts/{receipt_id}"
+    assert "นางสมศรี" not in got["body"].decode()  # the holder's name stays out
+    # a payment written in a savepoint that is rolled back, then a commit: nothing announced
+    pk = file_matter(app, tenant_a.id)
+    with app.test_request_context(), tenant_scope(tenant_a.id):
+        with pytest.raises(RuntimeError):
+            with db.session.begin_nested():
+                db.session.add(Payment(request_id=pk, amount=Decimal("5.00"), paid_on=date(2026, 11, 30),
+                                       receipt_no=f"SP-{pk}", method="cash", recorded_by_name="pytest"))
+                db.session.flush()
+                raise RuntimeError("refused")
+        db.session.commit()
+        db.session.remove()
+    assert len(receiver.received) == 1 and len(deliveries(app, tenant_a.id, sub_id)) == 1
