@@ -45,7 +45,12 @@ def _in(locale: str, method, domain, *args, **variables) -> str:
 
 def install() -> None:
     """Call at the start of an API request."""
-    g.babel_domain = BilingualDomain(get_babel(current_app).instance.domain_instance)
+    domain = BilingualDomain(get_babel(current_app).instance.domain_instance)
+    g.babel_domain = domain
+    # flask_babel.get_domain() reads the domain from its own per-request namespace (g._flask_babel), not g
+    from flask_babel import _get_current_context
+
+    _get_current_context().babel_domain = domain
 
 
 def both(message) -> tuple[str, str]:

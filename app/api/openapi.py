@@ -27,6 +27,7 @@ RESOURCES = [
     "app.api.service_types",
     "app.api.open311.api",
     "app.api.open311.discovery",
+    "app.api.requests",
     "app.api.billing",
     "app.api.correspondence",
     "app.api.tenants",

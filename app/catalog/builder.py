@@ -263,7 +263,8 @@ class SpecValue(marshmallow.fields.Field):
         try:
             return values.parse(self.spec, value)
         except values.FieldError as exc:
-            raise marshmallow.ValidationError(str(exc)) from None
+            # the message itself (not str() of it): in the open API it is a Phrase, said again in English
+            raise marshmallow.ValidationError(exc.args[0] if exc.args else str(exc)) from None
 
     def _serialize(self, value, attr, obj, **kwargs):
         return value
