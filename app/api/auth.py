@@ -100,13 +100,22 @@ def authenticate(allow_param: bool = False) -> None:
     """before_request of every open-API blueprint: find the caller, set the tenant, count the call."""
     language.install()
     key, bearer = _token(allow_param)
-    if key:
-        principal = _key_principal(key)
-        identity, per_minute = f"key:{principal.key_id}", _key_limit(principal.key_id)
-    elif bearer:
-        principal = _user_principal()
-        identity, per_minute = f"user:{principal.user.id}", current_app.config.get("API_USER_RATE_LIMIT", 600)
-    else:
+    try:
+        if key:
+            principal = _key_principal(key)
+            identity, per_minute = f"key:{principal.key_id}", _key_limit(principal.key_id)
+        elif bearer:
+            principal = _user_principal()
+            identity, per_minute = f"user:{principal.user.id}", current_app.config.get("API_USER_RATE_LIMIT", 600)
+    except ApiError:
+        # a refused key or token counts against its address, so keys cannot be guessed at full speed
+        allowed, headers = ratelimit.hit(f"address:{request.remote_addr}",
+                                         int(current_app.config.get("API_ANONYMOUS_RATE_LIMIT", 60)))
+        g.api_rate_headers = headers
+        if not allowed:
+            raise ApiError(429, headers=headers)
+        raise
+    if not key and not bearer:
         _as(current_app.login_manager.anonymous_user(), None)
         principal = Principal(ANONYMOUS)
         identity = f"address:{request.remote_addr}"

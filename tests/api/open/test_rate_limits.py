@@ -99,3 +99,12 @@ def test_user_tokens_are_limited_per_user(limited_app):
     again = {"Authorization": f"Bearer {_user_token(client, 'a.admin')}"}
     _assert_limited(client.get(SERVICE_TYPES, headers=again), 3)
     assert client.get(SERVICE_TYPES, headers=mayor).status_code == 200
+
+
+def test_refused_keys_count_against_the_address(limited_app):
+    """Guessing keys is not free: each refused key is a call of its address, and past the limit it is 429."""
+    client = limited_app.test_client(use_cookies=False)
+    guesses = [client.get("/api/open/v1/service-types", headers={"X-API-Key": f"ttk_{i:012d}_guess"},
+                          environ_base={"REMOTE_ADDR": "203.0.113.77"}) for i in range(3)]
+    assert [r.status_code for r in guesses] == [401, 401, 429]
+    assert guesses[-1].headers["Retry-After"].isdigit()
