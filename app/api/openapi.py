@@ -141,6 +141,15 @@ def operation(blp, scope: str | None = None, *, operator: bool = False, public: 
     return decorator
 
 
+def _decimal_as_string(self, field, ret, **kwargs) -> dict:
+    """A Decimal sent as a string ("20.00") is a string in the spec too (apispec calls every Decimal a number)."""
+    from marshmallow import fields as mf
+
+    if isinstance(field, mf.Decimal) and field.as_string:
+        return {"type": "string", **({} if "pattern" in ret else {"pattern": r"^-?[0-9]+(\.[0-9]+)?$"})}
+    return {}
+
+
 def _docs_blueprint() -> FlaskBlueprint:
     docs = FlaskBlueprint("open_api_docs", __name__)
 
@@ -160,6 +169,7 @@ def init_app(app: Flask) -> None:
     _settings(app)
     ratelimit.init_app(app)
     api = OpenApi(app)
+    api.ma_plugin.converter.add_attribute_function(_decimal_as_string)
     _rate_limited_response(api)
     for name in RESOURCES:
         module = importlib.import_module(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from marshmallow import Schema, ValidationError, validates
+from marshmallow import Schema, ValidationError
 from marshmallow import fields as mf
 
 from app.api import validate
