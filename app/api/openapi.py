@@ -25,13 +25,13 @@ PREFIXES = (PREFIX, OPEN311_PREFIX, "/open311/discovery")
 # every resource of the open API, one module each (each has `blp`, a flask_smorest.Blueprint)
 RESOURCES = [
     "app.api.service_types",
-    "app.api.open311.api",
-    "app.api.open311.discovery",
     "app.api.requests",
     "app.api.billing",
     "app.api.correspondence",
-    "app.api.tenants",
     "app.api.webhooks_api",
+    "app.api.tenants",
+    "app.api.open311.api",
+    "app.api.open311.discovery",
 ]
 
 DESCRIPTION = """\
@@ -39,7 +39,7 @@ The open API of ท้องถิ่นดิจิทัล. Every call works 
 to, or the one of the user whose token it sends. Nothing of another organisation can be read or changed.
 
 * **Integration keys** (`X-API-Key: ttk_…`, or `Authorization: Bearer ttk_…`) are made by an organisation's
-  admin (องค์กร → กุญแจ API). A key acts as one user of the organisation: that user's roles, กอง and the
+  admin (การเชื่อมต่อระบบ → กุญแจ API). A key acts as one user of the organisation: that user's roles, กอง and the
   workflow's rules apply. Its scopes narrow it further: `read`, `submit`, `manage`.
 * **Users** log in with `POST /api/v1/security/login` (`{"username", "password", "provider": "db"}`) and send
   `Authorization: Bearer <access_token>`.
@@ -141,6 +141,24 @@ def operation(blp, scope: str | None = None, *, operator: bool = False, public: 
     return decorator
 
 
+TAGS = {
+    "open_service_types": "Service types", "open_requests": "Service requests", "open_billing": "Money",
+    "open_correspondence": "Correspondence", "open_tenants": "Organisations (operators)",
+    "open_webhooks": "Webhooks", "Open311": "Open311 GeoReport v2", "Open311_discovery": "Open311 discovery",
+}
+
+
+def _readable_tags(api: Api) -> None:
+    """Group the operations under readable names in the spec and its Swagger page (flask-smorest tags each
+    operation with its blueprint's name, which must be an identifier)."""
+    for tag in api.spec._tags:
+        tag["name"] = TAGS.get(tag["name"], tag["name"])
+    for operations in api.spec._paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [TAGS.get(t, t) for t in operation["tags"]]
+
+
 def _decimal_as_string(self, field, ret, **kwargs) -> dict:
     """A Decimal sent as a string ("20.00") is a string in the spec too (apispec calls every Decimal a number)."""
     from marshmallow import fields as mf
@@ -175,6 +193,7 @@ def init_app(app: Flask) -> None:
         module = importlib.import_module(name)
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
+    _readable_tags(api)
     app.register_blueprint(_docs_blueprint())
     app.extensions["open_api"] = api
 

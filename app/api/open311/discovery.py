@@ -28,7 +28,7 @@ def discovery() -> dict:
         "contact": current_app.config.get(
             "OPEN311_CONTACT", "ท้องถิ่นดิจิทัล: ask the organisation (jurisdiction_id = its DLA code) for help."),
         "key_service": current_app.config.get(
-            "OPEN311_KEY_SERVICE", "An organisation's administrator issues API keys (องค์กร → กุญแจ API); "
+            "OPEN311_KEY_SERVICE", "An organisation's administrator issues API keys (การเชื่อมต่อระบบ → กุญแจ API); "
                                    f"documentation: {base}{PREFIX}/docs"),
         "endpoints": [{"specification": SPECIFICATION, "url": f"{base}{OPEN311_PREFIX}", "changeset": CHANGESET,
                        "type": "production", "formats": list(FORMATS)}],
