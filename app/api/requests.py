@@ -61,7 +61,8 @@ guard_blueprint(blp)
 class ServiceRequestSchema(Schema):
     id = mf.Integer(required=True)
     service_type = mf.String(required=True, metadata={"description": "code of the service"})
-    version = mf.Integer(required=True, metadata={"description": "the service's field version it was filed under"})
+    form_version = mf.Integer(required=True, metadata={
+        "description": "the service's field version the matter was filed under (not lock_version)"})
     status = mf.String(required=True, metadata={"description": "code of the workflow state"})
     status_name_th = mf.String(required=True)
     status_name_en = mf.String(required=True)
@@ -79,13 +80,16 @@ class ServiceRequestSchema(Schema):
     closed_at = UtcDateTime(required=True, allow_none=True)
     channel = mf.String(required=True, metadata={"description": "staff, portal or api"})
     lock_version = mf.Integer(required=True, metadata={
-        "description": "send it back as seen_version with a step: 409 if someone acted in between"})
+        "description": "the matter's edit counter: send the lock_version you last read as seen_version with a "
+                       "step (409 if someone acted in between)"})
 
 
 class ServiceRequestEventSchema(Schema):
-    id = mf.Integer(required=True)
+    id = mf.Integer(required=True, allow_none=True, metadata={
+        "description": "null for the filing (action filed), which is the matter itself, not a stored step"})
     at = UtcDateTime(required=True)
-    action = mf.String(required=True)
+    action = mf.String(required=True, metadata={
+        "description": "code of the workflow action; filed for the filing, the first entry"})
     from_state = mf.String(required=True, allow_none=True)
     from_state_name_th = mf.String(required=True, allow_none=True)
     from_state_name_en = mf.String(required=True, allow_none=True)
@@ -103,7 +107,8 @@ class ServiceRequestEventSchema(Schema):
 
 
 class ServiceRequestEventListSchema(Schema):
-    items = mf.List(mf.Nested(ServiceRequestEventSchema), required=True, metadata={"description": "oldest first, all of them"})
+    items = mf.List(mf.Nested(ServiceRequestEventSchema), required=True, metadata={
+        "description": "oldest first, all of them: the filing first (as the staff page shows it), then each step"})
 
 
 class WorkflowActionSchema(Schema):
@@ -208,7 +213,8 @@ class TransitionArgs(Strict):
     note = fields.String(load_default="", validate=validate.Length(max=5000))
     staff_only = fields.Boolean(load_default=False, metadata={"description": "a note the applicant does not see"})
     seen_version = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID), metadata={
-        "description": "lock_version as read: the step is refused (409) if someone acted since"})
+        "description": "the lock_version you last read (not form_version): the step is refused (409) if "
+                       "someone acted since"})
     payment = fields.Nested(StepPaymentArgs, load_default=None, metadata={
         "description": "the payment, for a step whose effect is record_payment"})
     missing = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
@@ -234,7 +240,7 @@ def dump(item: ServiceRequest) -> dict:
     status_th, status_en = _names(state.get("name_th"), state.get("name_en"))
     division_th, division_en = _names(item.division.name_th, item.division.name_en)
     return {
-        "id": item.id, "service_type": item.service_type.code, "version": item.version.version,
+        "id": item.id, "service_type": item.service_type.code, "form_version": item.version.version,
         "status": item.status, "status_name_th": status_th, "status_name_en": status_en,
         "division": item.division.code, "division_name_th": division_th, "division_name_en": division_en,
         "title": item.title or "", "data": dict(item.data or {}), "fee_total": item.fee_total,
@@ -259,6 +265,30 @@ def dump_event(item: ServiceRequest, event) -> dict:
         "division_name_th": division_th, "division_name_en": division_en, "actor_name": event.actor_name,
         "on_behalf_of_name": event.on_behalf_of_name, "delegation_kind": event.delegation_kind,
         "note": event.note, "staff_only": bool(event.staff_only),
+    }
+
+
+FILED = "filed"
+
+
+def filing_event(item: ServiceRequest) -> dict:
+    """The filing as the staff page's timeline shows it (its first row, from the matter itself: filing writes
+    no step), so the API's history is the page's: filed into "submitted" at the service's responsible กอง."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.service_requests import engine
+
+    after = engine.state(item, "submitted")
+    to_th, to_en = _names(after.get("name_th"), after.get("name_en"))
+    division = item.service_type.responsible_division or item.division
+    division_th, division_en = _names(division.name_th, division.name_en)
+    filer = db.session.get(User, item.created_by_id) if item.created_by_id else None
+    name = " ".join(filter(None, [filer.first_name, filer.last_name])) or filer.username if filer else ""
+    return {
+        "id": None, "at": item.created_at, "action": FILED, "from_state": None, "from_state_name_th": None,
+        "from_state_name_en": None, "to_state": "submitted", "to_state_name_th": to_th, "to_state_name_en": to_en,
+        "division": division.code, "division_name_th": division_th, "division_name_en": division_en,
+        "actor_name": name, "on_behalf_of_name": None, "delegation_kind": None, "note": None, "staff_only": False,
     }
 
 
@@ -339,12 +369,13 @@ def get_request(pk):
 @blp.response(200, ServiceRequestEventListSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def list_events(pk):
-    """The matter's timeline, oldest first, staff-only notes included. Not paged: a matter has few steps."""
+    """The matter's timeline, oldest first, staff-only notes included, as the request page shows it: the
+    filing first (action filed, id null), then every step. Not paged: a matter has few steps."""
     from app.service_requests import engine
 
     require_permission("can_show", VIEW)
     item = visible(pk)
-    return {"items": [dump_event(item, e) for e in engine.timeline(item, staff=True)]}
+    return {"items": [filing_event(item)] + [dump_event(item, e) for e in engine.timeline(item, staff=True)]}
 
 
 @blp.route("/<int:pk>/actions")

@@ -7,6 +7,7 @@ from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -134,9 +135,10 @@ def take(request: ServiceRequest, action: str, user: User, *, note: str = "", st
         raise UserError(_("This service has no action %(action)s.", action=action), 422)
     from_here = [t for t in matching if request.status in t["from"]]
     if not from_here:
+        # lazy names: the open API says the message again in the other language, and the names must follow
         raise UserError(_("%(action)s cannot be taken while the request is %(state)s.",
-                          action=localized(matching[0]["name_th"], matching[0].get("name_en") or ""),
-                          state=state_name(request)), 422)
+                          action=LazyString(localized, matching[0]["name_th"], matching[0].get("name_en") or ""),
+                          state=LazyString(state_name, request)), 422)
     allowed = [t for t in from_here if _may(user, request, t)]
     if not allowed:
         raise UserError(_("Only %(roles)s of the division %(division)s may do this.",

@@ -52,8 +52,13 @@ def test_a_permit_is_filed_with_its_document_and_fee_and_reads_back(api_a):
     assert matter["fee_total"] in ("80.25", "140.50")  # 20 + area x 0.50 or x 1.00 (the schedule of the day)
     assert matter["channel"] == "api" and matter["lock_version"] >= 1 and matter["closed_at"] is None
     assert matter["due_on"] is not None and matter["title"].startswith("ขออนุญาตทดสอบ")
+    # form_version is the service's field version; lock_version the edit counter sent back as seen_version
+    assert matter["form_version"] >= 1 and "version" not in matter
     again = api_a.get(f"{API}/requests/{matter['id']}")
     assert again.status_code == 200 and again.get_json() == matter
+    # right after filing the timeline already holds the filing (the request page's first row)
+    events = api_a.get(f"{API}/requests/{matter['id']}/events").get_json()["items"]
+    assert [e["action"] for e in events] == ["filed"] and events[0]["to_state_name_en"] == "Submitted"
 
 
 def test_a_service_without_files_or_fee(api_a):
@@ -186,7 +191,11 @@ def test_a_permit_walks_through_the_workflow(api_for, keys, engineering_director
     # a step the workflow does not have, and one not possible now: 422 in both languages
     unknown = step(officer, pk, "fly").get_json()
     assert unknown["status"] == 422 and unknown["message_th"] != unknown["message_en"]
-    assert step(officer, pk, "accept").get_json()["status"] == 422
+    not_now = step(officer, pk, "accept").get_json()
+    assert not_now["status"] == 422
+    # the workflow's English names in the English message, its Thai names in the Thai one
+    assert "รับเรื่อง" in not_now["message_th"] and "Accept" in not_now["message_en"]
+    assert not any("\u0e00" <= c <= "\u0e7f" for c in not_now["message_en"]), not_now
     # the mayor must give a reason to reject; approves
     assert {a["code"] for a in mayor.get(f"{API}/requests/{pk}/actions").get_json()["items"]} == {"approve", "reject"}
     no_reason = step(mayor, pk, "reject").get_json()
@@ -196,9 +205,13 @@ def test_a_permit_walks_through_the_workflow(api_for, keys, engineering_director
     assert closed["status"] == "completed" and closed["closed_at"] is not None
     assert step(officer, pk, "complete").get_json()["status"] == 422
     events = officer.get(f"{API}/requests/{pk}/events").get_json()["items"]
-    assert [e["action"] for e in events] == ["accept", "return_for_documents", "resubmit", "propose", "approve",
-                                             "complete"]
-    assert events[3]["division"] == "office" and events[4]["actor_name"].startswith("นายก")
+    # the filing first, as the request page shows it, then every step
+    assert [e["action"] for e in events] == ["filed", "accept", "return_for_documents", "resubmit", "propose",
+                                             "approve", "complete"]
+    assert events[0]["id"] is None and events[0]["from_state"] is None and events[0]["to_state"] == "submitted"
+    assert events[0]["to_state_name_th"] == "ยื่นคำขอแล้ว" and events[0]["division"] == "engineering"
+    assert events[0]["at"].startswith(matter["created_at"][:19]) and events[0]["staff_only"] is False
+    assert events[4]["division"] == "office" and events[5]["actor_name"].startswith("นายก")
     assert all(set(e) >= {"at", "staff_only", "delegation_kind", "on_behalf_of_name"} for e in events)
 
 
