@@ -193,7 +193,10 @@ def _post(fmt):
     view.__name__ = f"post_request_{fmt}"
     view.__doc__ = ("File a request (form-encoded): service_code, lat/long or address_string, "
                     "attribute[code]=value for each attribute (attribute[code][]=value for a multivaluelist), "
-                    "and the requester's email, first_name, last_name, phone, description, media_url. Checked as "
+                    "and the requester's email, first_name, last_name, phone, description, media_url (first_name and "
+                    "last_name fill the service's field for the requester's name, e.g. applicant_name, when no "
+                    "attribute gives it; email, phone and description fill the first empty field of their "
+                    "kind). Checked as "
                     "the portal's form checks it; nothing is saved when anything is wrong.")
     view = _arguments(schemas.Open311PostRequestForm, "form")(
         documented(fmt, schemas.Open311PostedSchema(many=True), scope=SUBMIT, description=view.__doc__)(view))

@@ -79,7 +79,9 @@ class Open311PostRequestForm(Schema):
         "description": "the requester's e-mail (kept for the staff; fills an e-mail field left empty)"})
     device_id = fields.String(load_default=None, validate=validate.Length(max=100))
     account_id = fields.String(load_default=None, validate=validate.Length(max=100))
-    first_name = fields.String(load_default=None, validate=validate.Length(max=100))
+    first_name = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
+        "description": "with last_name, fills the service's field for the requester's name (e.g. applicant_name) "
+                       "when no attribute gives it; its definition says which"})
     last_name = fields.String(load_default=None, validate=validate.Length(max=100))
     phone = fields.String(load_default=None, validate=validate.Length(max=40))
     description = fields.String(load_default=None, validate=validate.Length(max=4000), metadata={
@@ -151,7 +153,8 @@ class Open311RequestSchema(Schema):
     requested_datetime = mf.DateTime(required=True)
     updated_datetime = mf.DateTime(required=True)
     expected_datetime = mf.DateTime(required=True, allow_none=True, metadata={
-        "description": "the legal deadline (the end of that office day in Bangkok)"})
+        "description": "the legal deadline: the end of that office day in Bangkok (16:30+07:00), given in UTC "
+                       "like every time here (09:30+00:00)"})
     address = mf.String(required=True, allow_none=True)
     address_id = mf.String(required=True, allow_none=True)
     zipcode = mf.String(required=True, allow_none=True)

@@ -139,7 +139,8 @@ def service_summary(item: ServiceType, lang: str) -> dict:
         or named(item.name_th, item.name_en, lang),
         "metadata": bool(_attribute_specs(version)),
         "type": "realtime",
-        "keywords": ", ".join(filter(None, [item.code, item.category, item.template_code or ""])),
+        # a service adopted unchanged has the same code, category and template ("complaint"): each word once
+        "keywords": ", ".join(dict.fromkeys(filter(None, [item.code, item.category, item.template_code or ""]))),
         "group": item.category,
     }
 
@@ -168,6 +169,7 @@ def _datatype_description(spec: dict) -> str:
 def service_definition(item: ServiceType, lang: str) -> dict:
     version = catalog.current_version(item)
     attributes = []
+    person = name_field(visible_fields(version.fields, staff=False), {})
     with force_locale(lang):
         for order, spec in enumerate(_attribute_specs(version), 1):
             if spec["kind"] == "yes_no":
@@ -180,7 +182,10 @@ def service_definition(item: ServiceType, lang: str) -> dict:
             help_text = named(spec.get("help_th") or "", spec.get("help_en"), lang)
             attributes.append({
                 "variable": True, "code": spec["code"], "datatype": DATATYPES[spec["kind"]],
-                "required": bool(spec.get("required")), "datatype_description": _datatype_description(spec),
+                "required": bool(spec.get("required")),
+                "datatype_description": (_datatype_description(spec) + " " + str(
+                    _("first_name and last_name fill it when it is not given."))).strip()
+                if spec["code"] == person else _datatype_description(spec),
                 "order": order, "description": f"{label}: {help_text}" if help_text else label, "values": values,
             })
     return {"service_code": item.code, "attributes": attributes}
@@ -202,6 +207,27 @@ def unknown_parameters(form, known: set[str]) -> list[str]:
     return sorted(k for k in form.keys() if k not in known and not ATTRIBUTE.match(k))
 
 
+# the requester's own name, by field code: Open311's first_name/last_name fill such a field
+NAME_CODES = ("applicant_name", "requester_name", "requester", "reporter_name", "full_name")
+# words that make a *_name field the filer's own ("ชื่อผู้แจ้ง", "ชื่อผู้ขออนุญาต", "ชื่อ-นามสกุลผู้ยื่นคำขอ")
+FILER_WORDS = ("ผู้แจ้ง", "ผู้ขอ", "ผู้ยื่น", "ผู้ร้อง")
+
+
+def name_field(specs: list[dict], given: dict) -> Optional[str]:
+    """The public text field that asks for the person filing, which first_name/last_name fill when no
+    attribute gave it: one whose code says so (NAME_CODES), else the first *_name field whose Thai label says
+    it is the filer's. Nothing else: a building permit's designer_name or a shop's business_name is another
+    person's or thing's name, and a guess there would put the requester's name where it does not belong."""
+    texts = [s for s in specs if s["kind"] == "text" and s["code"] not in given]
+    for code in NAME_CODES:
+        if any(s["code"] == code for s in texts):
+            return code
+    for spec in texts:
+        if spec["code"].endswith("_name") and any(w in (spec.get("label_th") or "") for w in FILER_WORDS):
+            return spec["code"]
+    return None
+
+
 def _raw_values(version, form, args: dict) -> tuple[dict, set[str]]:
     """The values the service's schema checks, and which Open311 parameters went into fields."""
     given = _attributes(form)
@@ -213,7 +239,15 @@ def _raw_values(version, form, args: dict) -> tuple[dict, set[str]]:
                                   for c in unknown])
     raw: dict = {}
     used: set[str] = set()
+    person = " ".join(filter(None, [(args.get("first_name") or "").strip(), (args.get("last_name") or "").strip()]))
+    if person:
+        code = name_field(specs, given)
+        if code:
+            raw[code] = person
+            used.add("name")
     for spec in specs:
+        if spec["code"] in raw:
+            continue
         code, kind = spec["code"], spec["kind"]
         if kind == "location":
             if args.get("lat") is not None and args.get("long") is not None and "location" not in used:
@@ -289,7 +323,7 @@ def _staff_note(args: dict, used: set[str]) -> str:
     with force_locale("th"):
         lines = [_("Filed through Open311.")]
         name = " ".join(filter(None, [args.get("first_name"), args.get("last_name")]))
-        if name:
+        if name and "name" not in used:
             lines.append(_("Requester: %(name)s", name=name))
         if args.get("phone") and "phone" not in used:
             lines.append(_("Phone: %(phone)s", phone=args["phone"]))
@@ -450,8 +484,9 @@ def matter_view(item: ServiceRequest, lang: str) -> dict:
         division = item.division
         expected = None
         if item.due_on is not None:
-            # the day the law allows, to the end of the office day in Bangkok
-            expected = datetime.combine(item.due_on, time(16, 30), tzinfo=thai.BANGKOK)
+            # the day the law allows, to the end of the office day in Bangkok (16:30), sent in UTC as every
+            # other time of the API (09:30+00:00)
+            expected = datetime.combine(item.due_on, time(16, 30), tzinfo=thai.BANGKOK).astimezone(timezone.utc)
         return {
             "service_request_id": str(item.id),
             "status": "closed" if final else "open",

@@ -151,7 +151,8 @@ def test_json_round_trip(api_a, public, lamp, app):
     assert shown["lat"] == pytest.approx(18.7883) and shown["long"] == pytest.approx(98.9853)
     assert shown["media_url"] == "https://example.com/lamp.jpg" and shown["description"] == "มืดมากตอนกลางคืน"
     assert shown["agency_responsible"] == "กองคลัง"
-    assert shown["requested_datetime"].endswith("+00:00") and shown["expected_datetime"].endswith("+07:00")
+    # every time in UTC, as the spec says: the deadline is 16:30 in Bangkok, 09:30 UTC
+    assert shown["requested_datetime"].endswith("+00:00") and shown["expected_datetime"].endswith("T09:30:00+00:00")
     text = api_a.get(f"{V2}/requests/{pk}.json?jurisdiction_id={A}").get_data(as_text=True)
     for private in ("สมศรี", "มีสุข", "somsri@example.com", "0812345678", "081-234-5678"):
         assert private not in text
@@ -164,6 +165,80 @@ def test_json_round_trip(api_a, public, lamp, app):
         assert item.data["lamps"] == 3 and item.data["hazards"] == ["wire", "dark"] and item.data["urgent"] is True
         assert item.data["where"] == {"lat": "18.788300", "lng": "98.985300"}
         assert item.data["details"] == "มืดมากตอนกลางคืน"
+        # no field asks for the requester's name ("what" is not one): the name stays in the staff note only
+        assert item.data["what"] == "ไฟดับหน้าวัด" and "สมศรี" not in str(item.data)
+
+
+@pytest.fixture(scope="module")
+def complaint(app, tenant_a, tmp_path_factory):
+    """The real complaint template (seeds/services/complaint.yaml) offered by A, as test_walks offers it."""
+    import os
+
+    import yaml
+
+    from app.seeds.apply import apply_paths
+    from tests.conftest import FIXTURES, ROOT
+
+    with open(os.path.join(FIXTURES, "tenant_a.yaml"), encoding="utf-8") as f:
+        fixture = yaml.safe_load(f)
+    seed = {"kind": "tenant", "tenant": fixture["tenant"], "divisions": fixture.get("divisions") or [],
+            "services": [{"template": "complaint"}]}
+    path = tmp_path_factory.mktemp("o311-seeds") / "tenant_a_complaint.yaml"
+    path.write_text(yaml.safe_dump(seed, allow_unicode=True), encoding="utf-8")
+    with app.app_context():
+        plan = apply_paths([os.path.join(ROOT, "seeds", "services", "complaint.yaml"), str(path)])
+        assert not plan.errors, [str(e) for e in plan.errors]
+        db.session.remove()
+    return "complaint"
+
+
+COMPLAINT = {"service_code": "complaint", "lat": "18.7883", "long": "98.9853", "first_name": "สมศรี",
+             "last_name": "มีสุข", "phone": "0812345678", "description": "ท่อระบายน้ำอุดตันหน้าบ้าน",
+             "attribute[category]": "drain_blocked"}
+
+
+def test_an_ordinary_georeport_client_files_a_complaint(api_a, public, complaint, app):
+    listed = {s["service_code"]: s for s in public.get(f"{V2}/services.json?jurisdiction_id={A}").get_json()}
+    assert listed["complaint"]["keywords"] == "complaint"  # code, category and template: one word once
+    attributes = {a["code"]: a for a in public.get(
+        f"{V2}/services/complaint.json?jurisdiction_id={A}&locale=en").get_json()["attributes"]}
+    assert attributes["applicant_name"]["required"]
+    assert "first_name and last_name fill it" in attributes["applicant_name"]["datatype_description"]
+    assert "first_name" not in attributes["contact_phone"]["datatype_description"]
+    # first_name/last_name, phone and description: the standard's own parameters fill the complaint's fields
+    posted = api_a.post(f"{V2}/requests.json", data={**COMPLAINT, "jurisdiction_id": A})
+    assert posted.status_code == 200, posted.get_json()
+    pk = int(posted.get_json()[0]["service_request_id"])
+    with app.app_context(), platform_scope():
+        item = db.session.get(ServiceRequest, pk)
+        assert item.data["applicant_name"] == "สมศรี มีสุข" and item.data["contact_phone"] == "081-234-5678"
+        assert item.data["description"] == "ท่อระบายน้ำอุดตันหน้าบ้าน"
+    # an attribute wins over first_name/last_name
+    posted = api_a.post(f"{V2}/requests.json", data={**COMPLAINT, "jurisdiction_id": A,
+                                                     "attribute[applicant_name]": "นายสมชาย ใจดี"})
+    with app.app_context(), platform_scope():
+        item = db.session.get(ServiceRequest, int(posted.get_json()[0]["service_request_id"]))
+        assert item.data["applicant_name"] == "นายสมชาย ใจดี"
+    # without a name the field is still required, in both languages
+    missing = api_a.post(f"{V2}/requests.json", data={**COMPLAINT, "jurisdiction_id": A, "first_name": "",
+                                                      "last_name": ""})
+    assert missing.status_code == 400
+    assert [e["description_en"].split(":")[0] for e in missing.get_json()] == ["attribute[applicant_name]"]
+
+
+def test_the_name_field_is_the_filers_own_or_none():
+    from app.api.open311.services import name_field
+
+    def text(code, label=""):
+        return {"code": code, "kind": "text", "label_th": label}
+
+    assert name_field([text("what"), text("applicant_name")], {}) == "applicant_name"
+    assert name_field([text("applicant_name")], {"applicant_name": ["x"]}) is None
+    # a building permit: the owner files it; the designer's and the shop's names are other people's
+    assert name_field([text("designer_name", "ชื่อผู้ออกแบบ"), text("owner_name", "ชื่อผู้ขออนุญาต (เจ้าของอาคาร)")],
+                      {}) == "owner_name"
+    assert name_field([text("business_name", "ชื่อร้านค้า"), text("designer_name", "ชื่อผู้ออกแบบ")], {}) is None
+    assert name_field([{"code": "applicant_name", "kind": "long_text"}], {}) is None
 
 
 def test_xml_round_trip(api_a, public, lamp):
