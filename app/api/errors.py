@@ -80,6 +80,18 @@ def respond(error: ApiError):
     return response
 
 
+# webargs' own English messages, said in both languages
+WEBARGS_MESSAGES = {"Invalid JSON body.": _l("The body is not valid JSON.")}
+
+
+def _ours(messages):
+    if isinstance(messages, dict):
+        return {k: _ours(v) for k, v in messages.items()}
+    if isinstance(messages, (list, tuple)):
+        return [_ours(m) for m in messages]
+    return WEBARGS_MESSAGES.get(messages, messages) if isinstance(messages, str) else messages
+
+
 def from_http(exc: HTTPException):
     """werkzeug's and webargs' exceptions (routing 404/405, a bad JSON body, webargs' 422) in our shape."""
     status = exc.code or 500
@@ -89,7 +101,7 @@ def from_http(exc: HTTPException):
     if messages:
         # webargs: {"json": {...}, "query": {...}}: the location is not part of the field's name
         for location_messages in messages.values():
-            fields.extend(flatten(location_messages))
+            fields.extend(flatten(_ours(location_messages)))
     response = respond(ApiError(status, code, message, fields))
     if status == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)

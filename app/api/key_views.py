@@ -4,7 +4,7 @@ its prefix and a hash are kept, so no screen can show it again. The work is app/
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timezone, timedelta
 
 from flask import abort, flash, g, make_response, redirect, request, session, url_for
 from flask_appbuilder import expose
@@ -44,7 +44,10 @@ def scopes_text(scopes) -> str:
 
 def status_label(key: IntegrationKey) -> Markup:
     state = keys.status(key)
-    return Markup('<span class="label label-{}">{}</span>').format(STATUS_CSS[state], keys.STATUS_NAMES[state])
+    label = Markup('<span class="label label-{}">{}</span>').format(STATUS_CSS[state], keys.STATUS_NAMES[state])
+    if state == keys.ACTIVE and key.expires_at is not None:  # e.g. a rotated key in its grace period
+        label += Markup(" <small>{}</small>").format(_("until %(when)s", when=thai.format_datetime(key.expires_at)))
+    return label
 
 
 def last_used_text(key: IntegrationKey) -> str:
@@ -55,7 +58,12 @@ def last_used_text(key: IntegrationKey) -> str:
 
 
 def expiry_text(key: IntegrationKey) -> str:
-    return thai.format_datetime(key.expires_at) if key.expires_at else _("Does not expire")
+    if not key.expires_at:
+        return _("Does not expire")
+    local = thai.to_bangkok(key.expires_at)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):  # a chosen last day: say that day, not the midnight after
+        return _("until the end of %(day)s", day=thai.format_date(local.date() - timedelta(days=1)))
+    return thai.format_datetime(key.expires_at)
 
 
 class KeyInterface(TenantInterface):
@@ -74,10 +82,10 @@ class KeyInterface(TenantInterface):
 
 
 def expiry_of(day) -> datetime | None:
-    """The chosen day as the moment the key stops working: 00:00 of that day, Bangkok time (stored naive UTC)."""
+    """The chosen day is the key's last day: it stops at midnight at the end of it, Bangkok time (stored naive UTC)."""
     if day is None:
         return None
-    start = datetime.combine(day, time(0, 0), tzinfo=thai.BANGKOK)
+    start = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=thai.BANGKOK)
     return start.astimezone(timezone.utc).replace(tzinfo=None)
 
 
@@ -108,8 +116,9 @@ class KeyForm(FlaskForm):
     acting_user_id = SelectField(_l("Acts as"), validators=[
         DataRequired(message=_l("Choose an active user of this organisation."))], description=_l(
         "The key can do only what this user may do (their roles and division), within its scopes."))
-    expires_on = ThaiDateField(_l("Expires on"), validators=[AtLeastTomorrow()], description=_l(
-        "The key stops working at 00:00 on this day (Bangkok time). Leave empty for a key that does not expire."))
+    expires_on = ThaiDateField(_l("Last day"), validators=[AtLeastTomorrow()], description=_l(
+        "The key works until the end of this day (midnight, Bangkok time). Leave empty for a key that does not "
+        "expire."))
     rate_limit_per_minute = IntegerField(
         _l("Calls per minute"), default=120,
         validators=[InputRequired(message=_l("Give a whole number from 1 to 10,000.")),

@@ -126,7 +126,7 @@ def test_another_organisations_user_cannot_be_chosen(client_for, tenant_a, tenan
     assert db_session.execute(text("SELECT count(*) FROM api_keys WHERE name = 'ผู้ใช้ของ ข'")).scalar() == 0
 
 
-def test_expiry_is_the_start_of_the_chosen_day_in_bangkok(client_for, tenant_a, db_session):
+def test_the_chosen_day_is_the_keys_last_day_in_bangkok(client_for, tenant_a, db_session):
     admin = client_for("a.admin")
     day = thai.today_bangkok() + timedelta(days=30)
     token, _page = _make(admin, tenant_a.user_ids["a.officer"], name="มีวันหมดอายุ",
@@ -137,7 +137,8 @@ def test_expiry_is_the_start_of_the_chosen_day_in_bangkok(client_for, tenant_a, 
         from datetime import datetime
 
         expires = datetime.fromisoformat(expires)
-    assert thai.to_bangkok(expires).date() == day and thai.to_bangkok(expires).hour == 0
+    # it works all through the chosen day and stops at the midnight that ends it
+    assert thai.to_bangkok(expires).date() == day + timedelta(days=1) and thai.to_bangkok(expires).hour == 0
     shown = admin.get(f"{BASE}/show/{row['id']}").get_data(as_text=True)
     assert str(thai.be_year(day)) in re.search(r'id="key-expiry">(.*?)</td>', shown).group(1)
 
@@ -227,7 +228,7 @@ def test_menu_and_english_labels(client_for):
         listed = admin.get(f"{BASE}/list/").get_data(as_text=True)
         assert "API keys" in listed and "Acts as" in listed and "Calls per minute" in listed
         form = admin.get(f"{BASE}/add").get_data(as_text=True)
-        assert "Make the key" in form and "Expires on" in form
+        assert "Make the key" in form and "Last day" in form
         assert "read: look up services" in form
     finally:
         admin.get("/lang/th")

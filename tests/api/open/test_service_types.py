@@ -60,3 +60,10 @@ def test_type_errors_and_unknown_parameters_are_named_in_both_languages(api_a):
     unknown = api_a.get(f"{API}/service-types?colour=red").get_json()
     assert unknown["status"] == 422 and unknown["fields"][0]["field"] == "colour"
     assert unknown["fields"][0]["message_en"].startswith("Unknown field")
+
+
+def test_a_body_that_is_not_json_is_named_in_both_languages(api_a):
+    bad = api_a.post(f"{API}/requests", data="{not json", headers={"Content-Type": "application/json"}).get_json()
+    assert bad["status"] in (400, 422)
+    assert bad["fields"][0]["message_th"] == "เนื้อหาที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง"
+    assert bad["fields"][0]["message_en"] == "The body is not valid JSON."
