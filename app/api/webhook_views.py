@@ -1,19 +1,21 @@
 """The tenant admin's webhook screens (การเชื่อมต่อระบบ): subscriptions (/integrations/webhooks: list, add,
-edit, delete, rotate the secret; the secret is shown once, on the page that answers the add or the rotation)
+edit, delete, rotate the secret; the secret is shown once, on the GET page the add or the rotation redirects
+to, so a reload neither repeats the POST nor shows the secret again)
 and the deliveries log (/integrations/webhook-deliveries: filter, read the body and the outcome, send again).
 The work is app/api/webhooks.py."""
 from __future__ import annotations
 
 import json
 
-from flask import flash, g, make_response, redirect, url_for
+from flask import abort, flash, g, make_response, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
+from flask_wtf import FlaskForm
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from wtforms import SelectField, SelectMultipleField
+from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -58,9 +60,49 @@ class EventsField(SelectMultipleField):
         super().pre_validate(form)
 
 
+def event_choices():
+    """Called each time a form is made, so the labels are in the language of that request."""
+    return [(e, f"{EVENT_NAMES[e]} ({e})") for e in EVENTS]
+
+
+def _user_error_check(check):
+    """A services.py check as a WTForms validator: its UserError shows under the field."""
+    def validator(form, field):
+        try:
+            field.data = check(field.data)
+        except UserError as exc:
+            raise ValidationError(exc.message) from None
+    return validator
+
+
 def _events_field():
-    return EventsField(_l("Events"), choices=[(e, f"{EVENT_NAMES[e]} ({e})") for e in EVENTS],
-                       description=_l("What the receiver is told about."))
+    return EventsField(_l("Events"), choices=event_choices, description=_l("What the receiver is told about."))
+
+
+def _name_field():
+    return StringField(_l("Name"), validators=[_user_error_check(webhooks._name)],
+                       description=_l("Which system receives the events, e.g. the province's complaint centre."))
+
+
+def _url_field():
+    return StringField(_l("Receiving URL"), validators=[_user_error_check(webhooks.check_url)], description=_l(
+        "An https:// address on the public Internet; each event is POSTed to it as JSON, signed."))
+
+
+def error_lines(value) -> Markup:
+    reason, detail = webhooks.error_text(value)
+    if not reason:
+        return Markup("—")
+    if not detail:
+        return Markup("{}").format(reason)
+    return Markup('{}<br><small class="text-muted webhook-error-detail">{}</small>').format(reason, detail)
+
+
+class ConfirmForm(FlaskForm):
+    """Rotating the secret: a POST with the CSRF token and nothing else."""
+
+
+SESSION_KEY = "webhook_secret_once"
 
 
 class WebhookView(TenantModelView):
@@ -84,8 +126,9 @@ class WebhookView(TenantModelView):
         "url": _l("An https:// address on the public Internet; each event is POSTed to it as JSON, signed."),
         "active": _l("Switched off, the webhook is told nothing."),
     }
-    add_form_extra_fields = {"events": _events_field()}
-    edit_form_extra_fields = {"events": _events_field()}
+    show_template = "api/webhooks/show.html"
+    add_form_extra_fields = {"name": _name_field(), "url": _url_field(), "events": _events_field()}
+    edit_form_extra_fields = {"name": _name_field(), "url": _url_field(), "events": _events_field()}
     formatters_columns = {"events": events_text}
 
     def pre_add(self, item: WebhookSubscription) -> None:
@@ -102,9 +145,29 @@ class WebhookView(TenantModelView):
         item.url = webhooks.check_url(item.url)
         item.events = webhooks.check_events(item.events)
 
-    def _secret_page(self, item: WebhookSubscription, secret: str, rotated: bool):
+    def _keep_secret(self, item: WebhookSubscription, secret: str, rotated: bool) -> None:
+        # kept sealed in the session for one showing only; the browser then GETs the secret page
+        session[SESSION_KEY] = {"id": item.id, "sealed": webhooks.seal(secret), "rotated": rotated}
+
+    @expose("/secret/<int:pk>")
+    def secret(self, pk):
+        # shown to whoever just added or rotated: the permissions of those two steps, no new one
+        if not (self.appbuilder.sm.has_access("can_add", self.class_permission_name)
+                or self.appbuilder.sm.has_access("rotate_secret", self.class_permission_name)):
+            abort(403)
+        item = webhooks.get_subscription(pk)
+        if item is None:
+            abort(404)
+        kept = session.get(SESSION_KEY) or {}
+        secret = webhooks.unseal(kept.get("sealed", "")) if kept.get("id") == item.id else None
+        if secret is None:
+            flash(_("The signing secret was shown once and cannot be shown again; rotate it to get a new one."),
+                  "warning")
+            return redirect(url_for(".show", pk=item.id))
+        session.pop(SESSION_KEY, None)
         response = make_response(self.render_template(
-            "api/webhooks/secret.html", item=item, secret=secret, rotated=rotated,
+            "api/webhooks/secret.html", item=item, secret=secret, rotated=bool(kept.get("rotated")),
+            recipe=_('X-Thongthin-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>'),
             title=_("The signing secret of %(name)s", name=item.name), appbuilder=self.appbuilder))
         response.headers["Cache-Control"] = "no-store"  # the secret must not stay in a cache
         return response
@@ -118,20 +181,31 @@ class WebhookView(TenantModelView):
             secret = g.pop("webhook_secret", None)
             item = webhooks.get_subscription(g.pop("webhook_added_id", None))
             if secret and item is not None:
-                return self._secret_page(item, secret, rotated=False)
+                self._keep_secret(item, secret, rotated=False)
+                return redirect(url_for(".secret", pk=item.id))
             return self.post_add_redirect()
         return self.render_template(self.add_template, title=self.add_title, widgets=widgets)
 
     def post_add(self, item: WebhookSubscription) -> None:
         g.webhook_added_id = item.id
 
-    @action("rotate_secret", _l("Rotate the secret"),
-            _l("Make a new signing secret? The old one stops signing at once: the receiver must switch."),
-            "fa-refresh", multiple=False)
-    def rotate_secret(self, item):
-        secret = webhooks.rotate_secret(item)
-        db.session.commit()
-        return self._secret_page(item, secret, rotated=True)
+    @expose("/rotate/<int:pk>", methods=["GET", "POST"])
+    def rotate(self, pk):
+        # the permission stays "rotate_secret" (seeded roles, the REST API)
+        if not self.appbuilder.sm.has_access("rotate_secret", self.class_permission_name):
+            abort(403)
+        item = webhooks.get_subscription(pk)
+        if item is None:
+            abort(404)
+        form = ConfirmForm()
+        if request.method == "POST" and form.validate():
+            secret = webhooks.rotate_secret(item)
+            db.session.commit()
+            self._keep_secret(item, secret, rotated=True)
+            return redirect(url_for(".secret", pk=item.id))
+        return self.render_template(
+            "api/webhooks/rotate.html", item=item, form=form,
+            title=_("Rotate the secret of %(name)s", name=item.name), appbuilder=self.appbuilder)
 
 
 class WebhookDeliveryView(TenantModelView):
@@ -155,7 +229,7 @@ class WebhookDeliveryView(TenantModelView):
         "delivered_at": _l("Delivered at"), "payload": _l("Body sent"),
     }
     search_form_extra_fields = {
-        "event_type": SelectField(_l("Event"), choices=[(e, f"{EVENT_NAMES[e]} ({e})") for e in EVENTS]),
+        "event_type": SelectField(_l("Event"), choices=event_choices),
         "status": SelectField(_l("Status"), choices=[(s, DELIVERY_STATE_NAMES[s]) for s in DELIVERY_STATES]),
     }
     formatters_columns = {
@@ -163,7 +237,7 @@ class WebhookDeliveryView(TenantModelView):
         "status": status_label,
         "payload": payload_text,
         "last_status_code": lambda value: "—" if value is None else value,
-        "last_error": lambda value: value or "—",
+        "last_error": error_lines,
         "last_attempt_at": lambda value: thai.format_datetime(value) if value else "—",
         "next_attempt_at": lambda value: thai.format_datetime(value) if value else "—",
         "delivered_at": lambda value: thai.format_datetime(value) if value else "—",

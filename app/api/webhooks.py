@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from app.api.models import (
@@ -282,6 +283,63 @@ def max_attempts() -> int:
     return int(current_app.config.get("WEBHOOK_MAX_ATTEMPTS", 8))
 
 
+# A failed attempt's last_error: line 1 is one of these reasons (stored in English, shown translated by
+# error_text in the staff's language), line 2 at most the technical detail, trimmed.
+REASONS = {
+    "off": _l("the webhook is switched off"),
+    "secret": _l("the signing secret cannot be opened (SECRET_KEY changed): rotate the secret"),
+    "url": _l("the receiving URL is refused"),
+    "status": _l("answered %(code)s"),
+    "timeout": _l("timed out after %(seconds)s s"),
+    "tls": _l("the secure connection (TLS) failed"),
+    "connect": _l("could not connect"),
+    "other": _l("the sending failed"),
+}
+DETAIL_MAX = 200
+
+
+def _reason(kind: str, detail: str = "", **values) -> str:
+    first = REASONS[kind]._args[0] % values if values else REASONS[kind]._args[0]
+    detail = " ".join((detail or "").split())
+    if len(detail) > DETAIL_MAX:
+        detail = detail[:DETAIL_MAX - 1] + "…"
+    return f"{first}\n{detail}" if detail else first
+
+
+def _reason_of(exc: Exception) -> str:
+    import requests
+
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return _reason("timeout", detail, seconds=TIMEOUT_SECONDS)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _reason("tls", detail)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return _reason("connect", detail)
+    return _reason("other", detail)
+
+
+def _pattern(msgid: str):
+    import re
+
+    parts = re.split(r"%\((\w+)\)s", msgid)
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+    return re.compile(regex + r"\Z")
+
+
+def error_text(value: Optional[str]) -> tuple[str, str]:
+    """A stored last_error as (reason in the current language, technical detail); older free-text errors
+    come back as they were."""
+    if not value:
+        return "", ""
+    first, _sep, detail = value.partition("\n")
+    for lazy in REASONS.values():
+        found = _pattern(lazy._args[0]).match(first)
+        if found:
+            return _(lazy._args[0], **found.groupdict()), detail
+    return first, detail
+
+
 def _post(url: str, body: bytes, headers: dict):
     import requests
 
@@ -317,14 +375,14 @@ def deliver(delivery_id: int, *, now: Optional[datetime] = None, post: Callable 
     error, code = None, None
     secret = unseal(subscription.secret_sealed)
     if not subscription.active:
-        error = "the webhook is switched off"
+        error = _reason("off")
     elif secret is None:
-        error = "the signing secret cannot be opened (SECRET_KEY changed): rotate the secret"
+        error = _reason("secret")
     else:
         try:
             check_url(subscription.url)
         except UserError as exc:
-            error = f"refused URL: {exc.message}"
+            error = _reason("url", f"refused URL: {exc.message}")
     permanent = error is not None
     if error is None:
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
@@ -334,9 +392,9 @@ def deliver(delivery_id: int, *, now: Optional[datetime] = None, post: Callable 
             response = (post or _post)(subscription.url, body.encode("utf-8"), headers)
             code = response.status_code
             if not 200 <= code < 300:
-                error = f"HTTP {code}: {(response.text or '')[:200]}".strip()
+                error = _reason("status", f"HTTP {code}: {response.text or ''}", code=code)
         except Exception as exc:  # network errors, timeouts, bad TLS: all mean "try again later"
-            error = f"{type(exc).__name__}: {exc}"
+            error = _reason_of(exc)
     delivery.attempts = (delivery.attempts or 0) + 1
     delivery.last_attempt_at = now
     delivery.last_status_code = code
