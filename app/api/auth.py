@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.api import keys, language, ratelimit
 from app.api.errors import ApiError
+from app.api.errors import field as field_error
 from app.api.models import MANAGE, READ, SCOPES, SUBMIT, IntegrationKey
 from app.extensions import db
 from app.tenancy.context import Scope, set_scope
@@ -99,6 +100,7 @@ def _user_principal() -> Principal:
 def authenticate(allow_param: bool = False) -> None:
     """before_request of every open-API blueprint: find the caller, set the tenant, count the call."""
     language.install()
+    _refuse_nul()
     key, bearer = _token(allow_param)
     try:
         if key:
@@ -125,6 +127,19 @@ def authenticate(allow_param: bool = False) -> None:
     g.api_rate_headers = headers
     if not allowed:
         raise ApiError(429, headers=headers)
+
+
+def _refuse_nul() -> None:
+    """PostgreSQL text cannot hold the NUL character: refuse it at the door (400), never let it reach a query."""
+    bad = [name for name, value in request.args.items(multi=True) if "\x00" in name or "\x00" in value]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        bad += [name for name, value in request.form.items(multi=True) if "\x00" in name or "\x00" in value]
+    elif b"\\u0000" in request.get_data(cache=True) or b"\x00" in request.get_data(cache=True):
+        bad.append("_body")
+    if bad:
+        message = _l("Text may not contain the NUL character (\\u0000).")
+        raise ApiError(400, "invalid_characters", message,
+                       [field_error(name.replace("\x00", ""), message) for name in bad])
 
 
 def _key_limit(key_id: int) -> int:

@@ -67,3 +67,14 @@ def test_a_body_that_is_not_json_is_named_in_both_languages(api_a):
     assert bad["status"] in (400, 422)
     assert bad["fields"][0]["message_th"] == "เนื้อหาที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง"
     assert bad["fields"][0]["message_en"] == "The body is not valid JSON."
+
+
+def test_the_nul_character_is_refused_at_the_door(api_a, app):
+    """PostgreSQL text cannot hold NUL: it is a 400 in our shape (Open311 in its own), never a database error."""
+    bad = api_a.get(f"{API}/service-types?category=a%00b")
+    assert bad.status_code == 400 and bad.get_json()["code"] == "invalid_characters"
+    assert bad.get_json()["fields"][0]["field"] == "category"
+    body = api_a.post(f"{API}/requests", json={"service_type": "water_truck", "data": {"requester": "a\u0000b"}})
+    assert body.status_code == 400 and body.get_json()["fields"][0]["field"] == "_body"
+    open311 = app.test_client().get("/open311/v2/services.json?jurisdiction_id=10%0000001")
+    assert open311.status_code == 400 and open311.get_json()[0]["code"] == 400
