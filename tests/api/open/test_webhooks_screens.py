@@ -166,6 +166,9 @@ def test_an_officer_has_no_webhook_screens(client_for):
     officer = client_for("a.officer")
     assert officer.get(f"{HOOKS}/list/").status_code in (302, 403)
     assert officer.get(f"{LOG}/list/").status_code in (302, 403)
+    for path in (f"{HOOKS}/rotate/1", f"{HOOKS}/secret/1"):
+        assert officer.get(path).status_code in (302, 403), path
+        assert officer.post(path).status_code in (302, 403, 405), path
 
 
 def test_rotation_needs_the_csrf_token(app, client_for, tenant_a, receiver, private_ok, monkeypatch):
