@@ -16,7 +16,7 @@ from app.api.auth import require_permission
 from app.api.errors import ApiError
 from app.api.models import READ
 from app.api.openapi import PREFIX, ApiBlueprint, guard_blueprint, operation
-from app.api.paging import PageArgs, page
+from app.api.paging import MAX_ID, PageArgs, page
 from app.api.schemas import UtcDateTime, money, page_of
 from app.billing import reports
 from app.billing.models import METHODS, Payment, WasteAccount, WasteInvoice, WasteReceipt, WasteReceiptLine
@@ -27,7 +27,6 @@ blp = ApiBlueprint("open_billing", __name__, url_prefix=PREFIX,
                    description="Money received and billed: payments on requests, waste-fee bills and receipts (read).")
 guard_blueprint(blp)
 
-MAX_ID = 2**31 - 1
 PAID, UNPAID = "paid", "unpaid"
 ACCOUNT_NO = r"^[0-9]{1,12}$"
 PERIOD_CODE = r"^(2[4-8][0-9]{2})(0[1-9]|1[0-2])$"  # Ref2: พ.ศ. year and month, 256912

@@ -14,7 +14,7 @@ from app.api import auth, validate
 from app.api.errors import ApiError
 from app.api.models import READ
 from app.api.openapi import PREFIX, ApiBlueprint, guard_blueprint, operation
-from app.api.paging import PageArgs, page
+from app.api.paging import MAX_ID, PageArgs, page
 from app.api.schemas import UtcDateTime, page_of
 from app.extensions import db
 from app.saraban import access
@@ -26,7 +26,6 @@ blp = ApiBlueprint("open_correspondence", __name__, url_prefix=f"{PREFIX}/corres
                    description="Registered letters and memos (สารบรรณ): metadata only, as the reader may see them.")
 guard_blueprint(blp)
 
-MAX_ID = 2**31 - 1
 DIVISION_CODE = r"^[A-Za-z0-9_.-]{1,64}$"
 STATES = ("registered", "presented", "routed", "done", "draft", "in_review", "returned", "signed", "sent", "cancelled")
 

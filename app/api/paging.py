@@ -13,6 +13,8 @@ from app.extensions import db
 from app.schema_base import Strict, fields
 
 MAX_LIMIT = 100
+# ids are 32-bit integers in the database: anything beyond names no row (404), never a database error
+MAX_ID = 2**31 - 1
 
 
 class PageArgs(Strict):

@@ -21,7 +21,7 @@ from app.api.auth import require_permission
 from app.api.errors import ApiError, field
 from app.api.models import MANAGE, READ, SUBMIT
 from app.api.openapi import PREFIX, ApiBlueprint, _Parser, guard_blueprint, operation
-from app.api.paging import PageArgs, page
+from app.api.paging import MAX_ID, PageArgs, page
 from app.api.schemas import MONEY_PATTERN, UtcDateTime, money, page_of
 from app.catalog.models import ServiceRequest, ServiceType
 from app.extensions import db
@@ -30,7 +30,6 @@ from app.tenancy.errors import UserError
 from app.tenancy.models import Division
 
 VIEW = "ServiceRequestView"  # the staff screen whose permissions the acting user must hold
-MAX_ID = 2**31 - 1
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$"
 CHANNEL = "api"  # how the matter came in: staff (a screen), portal (a citizen), api (an integration)
 
