@@ -36,6 +36,10 @@ class Config:
         "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "app.db")
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # PostgreSQL: the app connects (DATABASE_URL) as a role that owns no table, so row-level security binds it;
+    # migrations run as the owner; platform-wide work switches to the platform role (see app/tenancy/rls.py)
+    DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL") or None
+    DATABASE_PLATFORM_ROLE = os.environ.get("DATABASE_PLATFORM_ROLE") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     APP_NAME = "ท้องถิ่นดิจิทัล"

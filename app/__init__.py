@@ -51,6 +51,9 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
     guard.install()
 
     with app.app_context():
+        from app.tenancy import rls
+
+        rls.install(db.engine, app.config.get("DATABASE_PLATFORM_ROLE"))  # PostgreSQL's own wall
         # Before the first migration there are no tables to keep FAB's permissions in.
         from sqlalchemy import inspect
 

@@ -28,10 +28,51 @@ TEST_CONFIG = dict(
 )
 
 
+def owner_url_for(database_url: str) -> str | None:
+    """The owner's URL of the same database (PostgreSQL under make test: the app connects as app_web, which owns
+    nothing; migrations run as the owner). None on SQLite."""
+    owner = os.environ.get("DATABASE_OWNER_URL")
+    if not owner or not database_url.startswith("postgresql"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    owner_url = make_url(owner)
+    return make_url(database_url).set(username=owner_url.username, password=owner_url.password).render_as_string(
+        hide_password=False)
+
+
 def make_app(database_url: str, **extra):
     from app import create_app
 
+    extra.setdefault("DATABASE_OWNER_URL", owner_url_for(database_url))
     return create_app(SQLALCHEMY_DATABASE_URI=database_url, **{**TEST_CONFIG, **extra})
+
+
+def new_postgres_database(database_url: str, prefix: str) -> str:
+    """A second database on the throwaway server, made by the owner, with the same grants to the app's roles as
+    the first (tests/with_postgres.sh); returns the app's URL of it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    owner = owner_url_for(database_url) or database_url
+    with create_engine(owner, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    runtime, owner_role = make_url(database_url).username, make_url(owner).username
+    platform = os.environ.get("DATABASE_PLATFORM_ROLE")
+    if runtime != owner_role:
+        grantees = ", ".join(r for r in (runtime, platform) if r)
+        engine = create_engine(make_url(owner).set(database=name), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner_role} IN SCHEMA public "
+                              f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {grantees}"))
+            conn.execute(text(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner_role} IN SCHEMA public "
+                              f"GRANT USAGE, SELECT ON SEQUENCES TO {grantees}"))
+        engine.dispose()
+    return url
 
 
 @pytest.fixture(scope="session")

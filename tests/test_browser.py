@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import threading
-import uuid
 
 import pytest
 from werkzeug.serving import make_server
@@ -113,12 +112,9 @@ def live_server(app, database_url):
 def _second_database(database_url: str, tmp_path_factory) -> str:
     if database_url.startswith("sqlite"):
         return "sqlite:///" + str(tmp_path_factory.mktemp("demo") / "demo.db")
-    from sqlalchemy import create_engine, text
+    from tests.conftest import new_postgres_database
 
-    name = f"demo_{uuid.uuid4().hex[:8]}"  # a second database on the same (throwaway) server
-    with create_engine(database_url, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    return database_url.rsplit("/", 1)[0] + "/" + name
+    return new_postgres_database(database_url, "demo")  # a second database on the same (throwaway) server
 
 
 @pytest.fixture(scope="module")

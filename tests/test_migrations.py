@@ -23,22 +23,21 @@ def test_models_match_migrations(app):
 def test_every_migration_upgrades_a_populated_database(database_url, tmp_path):
     """Upgrade step by step with real rows in every table, as a live installation is upgraded."""
     import os
-    import uuid
 
     from alembic.script import ScriptDirectory
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
     from app.seeds.apply import apply_paths
     from tests.conftest import FIXTURES, ROOT, make_app
 
     if database_url.startswith("sqlite"):
         url = "sqlite:///" + str(tmp_path / "upgrade.db")
-    else:  # a second database on the throwaway server
-        name = f"upgrade_{uuid.uuid4().hex[:8]}"
-        with create_engine(database_url, isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        url = database_url.rsplit("/", 1)[0] + "/" + name
+    else:  # a second database on the throwaway server, filled by its owner (raw rows, no tenant set)
+        from tests.conftest import new_postgres_database, owner_url_for
+
+        runtime_url = new_postgres_database(database_url, "upgrade")
+        url = owner_url_for(runtime_url) or runtime_url
     directory = os.path.join(ROOT, "app", "migrations")
     first = make_app(url)
     with first.app_context():

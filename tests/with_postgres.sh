@@ -3,7 +3,9 @@
 #
 # Starts a throwaway PostgreSQL server (15 preferred) on a free loopback port,
 # runs CMD with
-#   DATABASE_URL=postgresql+psycopg://app@127.0.0.1:PORT/app_test
+#   DATABASE_URL=postgresql+psycopg://app_web@127.0.0.1:PORT/app_test   (the app: owns no table)
+#   DATABASE_OWNER_URL=postgresql+psycopg://app@127.0.0.1:PORT/app_test (the owner: migrations)
+#   DATABASE_PLATFORM_ROLE=app_platform
 #   PGTEST_PORT=PORT
 # exported, then stops the server and deletes its files (also on failure or
 # Ctrl-C). Exits with CMD's exit code.
@@ -134,7 +136,23 @@ if ! "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U app app_test; then
     die "createdb app_test failed"
 fi
 
-export DATABASE_URL="postgresql+psycopg://app@127.0.0.1:$PORT/app_test"
+# As in production: `app` owns the tables and runs migrations; the app connects as app_web, which owns nothing
+# (so row-level security binds it) and may switch to app_platform only for platform-wide work.
+if ! "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U app -d app_test >/dev/null <<'SQL'
+CREATE ROLE app_web LOGIN NOINHERIT;
+CREATE ROLE app_platform NOLOGIN;
+GRANT app_platform TO app_web;
+ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA public
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO app_web, app_platform;
+ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO app_web, app_platform;
+SQL
+then
+    die "creating the roles app_web and app_platform failed"
+fi
+
+export DATABASE_URL="postgresql+psycopg://app_web@127.0.0.1:$PORT/app_test"
+export DATABASE_OWNER_URL="postgresql+psycopg://app@127.0.0.1:$PORT/app_test"
+export DATABASE_PLATFORM_ROLE=app_platform
 export PGTEST_PORT=$PORT
 log "PostgreSQL $("$BINDIR/postgres" --version | sed -E 's/^[^0-9]*([0-9.]+).*/\1/') on 127.0.0.1:$PORT (DATABASE_URL=$DATABASE_URL)"
 

@@ -15,7 +15,21 @@ fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 
+_owner_engine = None
+
+
 def get_engine():
+    # Migrations run as the owner of the tables (DATABASE_OWNER_URL); the app itself connects as a role that
+    # owns nothing, so that PostgreSQL's row-level security applies to it.
+    global _owner_engine
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    if owner_url:
+        if _owner_engine is None:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import NullPool
+
+            _owner_engine = create_engine(owner_url, poolclass=NullPool)
+        return _owner_engine
     try:
         # this works with Flask-SQLAlchemy<3 and Alchemical
         return current_app.extensions['migrate'].db.get_engine()

@@ -5,10 +5,15 @@ an ORM hook would recurse through Flask-AppBuilder's user loader.
 """
 from __future__ import annotations
 
+import logging
+import sys
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Iterator, Optional
+
+
+_audit = logging.getLogger("app.audit.platform")
 
 
 class TenantNotSet(RuntimeError):
@@ -73,7 +78,12 @@ def tenant_scope(tenant_id: int) -> Iterator[None]:
 
 @contextmanager
 def platform_scope() -> Iterator[None]:
-    """Explicitly unfiltered: onboarding, seeds, platform reports. Never used for a tenant's request."""
+    """Explicitly unfiltered: onboarding, seeds, platform reports. Never used for a tenant's request.
+    Every entry is logged with its caller (on PostgreSQL it is also the only way to the platform role)."""
+    if _audit.isEnabledFor(logging.INFO):
+        caller = sys._getframe(2)  # past contextmanager's __enter__
+        _audit.info("platform scope entered by %s:%s", caller.f_globals.get("__name__"), caller.f_code.co_name,
+                    extra={"platform_caller": f"{caller.f_globals.get('__name__')}.{caller.f_code.co_name}"})
     token = _scope.set(Scope(platform=True))
     try:
         yield
