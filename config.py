@@ -109,10 +109,24 @@ class Config:
         "CELERY_RESULT_BACKEND", "db+sqlite:///" + os.path.join(INSTANCE_DIR, "celery-results.db")
     )
     CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
+    # Redis redelivers a task not acknowledged within this many seconds (tasks acknowledge late, after they
+    # ran): longer than the longest task (a billing run) and any countdown, or a task runs twice at once
+    CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(6 * 3600)))
+    # where beat keeps when each schedule last ran (systemd: /var/lib/thongthin/celerybeat-schedule)
+    CELERY_BEAT_SCHEDULE_FILE = os.environ.get("CELERY_BEAT_SCHEDULE_FILE",
+                                               os.path.join(INSTANCE_DIR, "celerybeat-schedule"))
+
+    # Logs (app/ops/logs.py): plain text by default, one JSON object per line with LOG_FORMAT=json (production)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # GET /health: seconds to wait for the database and the broker
+    HEALTH_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_TIMEOUT_SECONDS", "2"))
 
     # Webhooks (app/api/webhooks.py): retries after base * 2^(n-1) seconds (jittered, capped at 6 h), failed
     # after the last attempt; URLs into private networks are refused unless allowed (never in production)
     WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
     WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+    # beat looks for webhook retries whose time has come this often
+    WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "60"))
     WEBHOOK_ALLOW_PRIVATE_URLS = _bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 

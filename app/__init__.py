@@ -37,6 +37,9 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = validate_password_policy
     app.config.setdefault("FAB_BASE_TEMPLATE", "tenant_layout.html")
 
+    from app import ops
+
+    ops.init_logging(app)  # first: request ids, and the access line sees the final response
     _ensure_sqlite_dir(app)
     from app.thai_forms import install_form_translations
 
@@ -88,6 +91,7 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
     from app.api import openapi
 
     openapi.init_app(app)  # the open API: REST, Open311, its spec and docs page
+    ops.init_app(app)  # GET /health
     from app.cli import register_cli
 
     register_cli(app)

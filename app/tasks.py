@@ -57,6 +57,15 @@ def celery_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         timezone="Asia/Bangkok",
         broker_connection_retry_on_startup=True,
+        # Redis: an unacknowledged task comes back after this (acks_late: longer than any task or countdown)
+        broker_transport_options={"visibility_timeout": app.config.get("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)},
+        result_backend_transport_options={"visibility_timeout": app.config.get("CELERY_VISIBILITY_TIMEOUT",
+                                                                               6 * 3600)},
+        # a task cut off by a lost broker connection is given back (tasks are idempotent)
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # our logging (app/ops/logs.py), not Celery's: no stdout redirection into the logs
+        worker_redirect_stdouts=False,
+        beat_schedule_filename=app.config.get("CELERY_BEAT_SCHEDULE_FILE", "celerybeat-schedule"),
     )
     # task bases bound to this Flask app (tests and the live test server run several apps side by side)
     celery.Task = type("TenantTask", (TenantTask,), {"flask_app": app, "abstract": True})
@@ -67,7 +76,8 @@ def celery_app(app: Flask) -> Celery:
         "saraban-retention-yearly": {"task": "saraban.all_retention_surveys",
                                      "schedule": crontab(minute=0, hour=6, day_of_month=2, month_of_year=1)},
         # webhook retries whose time has come (app/api/webhook_tasks.py)
-        "webhooks-due": {"task": "webhooks.all_due", "schedule": 60},
+        "webhooks-due": {"task": "webhooks.all_due",
+                         "schedule": float(app.config.get("WEBHOOK_SWEEP_SECONDS", 60))},
     }
     _register_tasks(celery, platform_base)
     _celery = celery
