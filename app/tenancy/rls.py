@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 SETTING = "app.tenant_id"
 _KEY = "tenant_rls_state"
 _DEFAULT = ("", None)  # what a fresh transaction holds: no tenant, the connection's own role
-_UNKNOWN = object()  # after a savepoint rollback, or outside a transaction we saw begin
+_UNKNOWN = object()
+_SAVEPOINT_CONTROL = ("SAVE", "RELE", "ROLL")  # after a savepoint rollback, or outside a transaction we saw begin
 
 # The policies of the migrations. CURRENT is NULL (no rows) when no tenant is set.
 CURRENT = f"NULLIF(current_setting('{SETTING}', true), '')::integer"
@@ -54,7 +55,9 @@ def install(engine: Engine, platform_role: str | None) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _set_tenant(conn, cursor, statement, parameters, context, executemany):
         wanted = _wanted(platform_role)
-        if conn.info.get(_KEY, _UNKNOWN) == wanted:
+        if conn.info.get(_KEY, _UNKNOWN) == wanted or statement[:4] in _SAVEPOINT_CONTROL:
+            # SAVEPOINT, RELEASE and ROLLBACK TO touch no rows; a setting made just before ROLLBACK TO would be
+            # undone by it while we believed it held
             return
         # a cursor of its own: the statement's cursor may be a server-side one
         with cursor.connection.cursor() as own:
