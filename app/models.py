@@ -12,7 +12,7 @@ from app.catalog.models import (  # noqa: F401
     ServiceType,
     ServiceTypeVersion,
 )
-from app.certificates.models import Certificate  # noqa: F401
+from app.certificates.models import Certificate, CertificateToken  # noqa: F401
 from app.numbering import NumberCounter  # noqa: F401
 from app.service_requests.models import (  # noqa: F401
     Delegation,

@@ -98,7 +98,9 @@ class WebhookDelivery(TenantScoped, Model):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id", name="uq_webhook_deliveries_tenant_id_id"),
-        UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_subscription"),
+        # one delivery of an event per subscription (and the index of the subscription's foreign key)
+        UniqueConstraint("tenant_id", "subscription_id", "event_id",
+                         name="uq_webhook_deliveries_event_subscription"),
         ForeignKeyConstraint(["tenant_id", "subscription_id"],
                              ["webhook_subscriptions.tenant_id", "webhook_subscriptions.id"],
                              name="fk_webhook_deliveries_subscription", ondelete="CASCADE"),
@@ -129,7 +131,8 @@ class Open311Token(TenantScoped, Model):
 
     __tablename__ = "open311_tokens"
     __table_args__ = (
-        UniqueConstraint("token", name="uq_open311_tokens_token"),
+        # a token is read back within its jurisdiction (the organisation), so unique per organisation
+        UniqueConstraint("tenant_id", "token", name="uq_open311_tokens_token"),
         ForeignKeyConstraint(["tenant_id", "request_id"], ["service_requests.tenant_id", "service_requests.id"],
                              name="fk_open311_tokens_request", ondelete="CASCADE"),
         Index("ix_open311_tokens_request", "tenant_id", "request_id"),

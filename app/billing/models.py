@@ -25,6 +25,10 @@ class Payment(TenantScoped, Model):
             ["tenant_id", "request_id"], ["service_requests.tenant_id", "service_requests.id"],
             name="fk_payments_request", ondelete="RESTRICT",
         ),
+        ForeignKeyConstraint(
+            ["tenant_id", "event_id"], ["service_request_events.tenant_id", "service_request_events.id"],
+            name="fk_payments_event",
+        ),
         Index("ix_payments_tenant_paid_on", "tenant_id", "paid_on"),
         Index("ix_payments_tenant_request", "tenant_id", "request_id"),
     )
@@ -35,7 +39,7 @@ class Payment(TenantScoped, Model):
     receipt_no: Mapped[str] = mapped_column(String(40), nullable=False)
     method: Mapped[str] = mapped_column(String(16), nullable=False)
     # the timeline step that recorded it
-    event_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("service_request_events.id"), nullable=True)
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     recorded_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id"), nullable=True)
     recorded_by_name: Mapped[str] = mapped_column(String(200), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

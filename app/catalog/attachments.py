@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_appbuilder import Model
-from sqlalchemy import ForeignKeyConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -29,17 +29,21 @@ class Attachment(TenantScoped, Model):
             ["tenant_id", "event_id"], ["service_request_events.tenant_id", "service_request_events.id"],
             name="fk_attachments_event", ondelete="CASCADE",
         ),
+        # the key starts with the tenant's folder, so unique per tenant is unique everywhere
+        UniqueConstraint("tenant_id", "storage_key", name="uq_attachments_storage_key"),
+        Index("ix_attachments_request_id", "tenant_id", "request_id"),
+        Index("ix_attachments_event_id", "tenant_id", "event_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    request_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # a file attached to a step on the timeline (a site photo, a signed order), not to a form field
-    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     field_code: Mapped[str] = mapped_column(String(64), nullable=False)
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
     content_type: Mapped[str] = mapped_column(String(100), nullable=False, default="application/octet-stream")
     size: Mapped[int] = mapped_column(Integer, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    storage_key: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKeyConstraint,
+    Index,
     Integer,
     Numeric,
     String,
@@ -51,6 +52,7 @@ class ServiceType(TenantScoped, Model):
             ["tenant_id", "responsible_division_id"], ["divisions.tenant_id", "divisions.id"],
             name="fk_service_types_tenant_division", ondelete="RESTRICT",
         ),
+        Index("ix_service_types_responsible_division_id", "tenant_id", "responsible_division_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(48), nullable=False)
@@ -58,7 +60,7 @@ class ServiceType(TenantScoped, Model):
     name_th: Mapped[str] = mapped_column(String(200), nullable=False)
     name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
     category: Mapped[str] = mapped_column(String(32), nullable=False, default="other")
-    responsible_division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    responsible_division_id: Mapped[int] = mapped_column(Integer, nullable=False)
     responsible_division: Mapped[Division] = tenant_link("Division", "ServiceType", "responsible_division_id")
     sla_days: Mapped[int] = mapped_column(Integer, nullable=False, default=15)
     # how sla_days count: "working" (weekends, holidays, closures skipped) or "calendar" (a law that says
@@ -85,7 +87,7 @@ class ServiceTypeVersion(TenantScoped, Model):
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False)
     service_type: Mapped[ServiceType] = tenant_link("ServiceType", "ServiceTypeVersion", "service_type_id")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     fields: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
@@ -109,7 +111,7 @@ class FeeSchedule(TenantScoped, Model):
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False)
     service_type: Mapped[ServiceType] = tenant_link("ServiceType", "FeeSchedule", "service_type_id")
     effective_from: Mapped[date] = mapped_column(Date, nullable=False)
     effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -140,29 +142,37 @@ class ServiceRequest(TenantScoped, Model):
             ["tenant_id", "assignee_id"], ["ab_user.tenant_id", "ab_user.id"],
             name="fk_service_requests_assignee",
         ),
+        Index("ix_service_requests_service_type_id", "tenant_id", "service_type_id"),
+        Index("ix_service_requests_version_id", "tenant_id", "version_id"),
+        Index("ix_service_requests_division_id", "tenant_id", "division_id"),
+        Index("ix_service_requests_status", "tenant_id", "status"),
+        Index("ix_service_requests_due_on", "tenant_id", "due_on"),
+        Index("ix_service_requests_created_at", "tenant_id", "created_at"),
+        Index("ix_service_requests_closed_at", "tenant_id", "closed_at"),
+        Index("ix_service_requests_assignee_id", "tenant_id", "assignee_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False)
     service_type: Mapped[ServiceType] = tenant_link("ServiceType", "ServiceRequest", "service_type_id")
-    version_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    version_id: Mapped[int] = mapped_column(Integer, nullable=False)
     version: Mapped[ServiceTypeVersion] = tenant_link("ServiceTypeVersion", "ServiceRequest", "version_id")
-    division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    division_id: Mapped[int] = mapped_column(Integer, nullable=False)
     division: Mapped[Division] = tenant_link("Division", "ServiceRequest", "division_id")
     title: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     data: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    status: Mapped[str] = mapped_column(String(32), nullable=False, default="submitted", index=True)
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="submitted")
     fee_total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     # the legal clock: filing date + the service's working days (weekends, holidays, closures skipped)
-    due_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # the current step's own deadline, when the workflow gives the step working days
     step_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # when the matter reached a final state of its workflow (None while open): queues read open matters only
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # the member of staff who last acted on it in its current กอง (the "mine" queue); cleared when it moves on
-    assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # the citizen portal: how it came in, the tracking secret (hashed), who to tell, the privacy notice accepted
     channel: Mapped[str] = mapped_column(String(10), nullable=False, default="staff", server_default="staff")
     secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -199,7 +209,7 @@ class ServiceFieldDraft(TenantScoped, Model):
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, nullable=False)
     service_type: Mapped[ServiceType] = tenant_link("ServiceType", "ServiceFieldDraft", "service_type_id")
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     code: Mapped[str] = mapped_column(String(48), nullable=False)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, g, render_template
 from sqlalchemy import select
 
 from app import thai
-from app.certificates.models import Certificate
+from app.certificates.models import Certificate, CertificateToken
 from app.extensions import db
 from app.tenancy.context import platform_scope
 from app.tenancy.models import Tenant
@@ -19,7 +19,10 @@ def verify(token: str):
     if not 20 <= len(token) <= 43:
         abort(404)
     with platform_scope():  # one row by an unguessable token, across organisations, read only
-        found = db.session.scalar(select(Certificate).where(Certificate.token == token))
+        # the organisation first (the directory is keyed by token), then the certificate inside it
+        entry = db.session.get(CertificateToken, token)
+        found = entry and db.session.scalar(select(Certificate).where(
+            Certificate.tenant_id == entry.organisation_id, Certificate.token == token))
         if found is None:
             return render_template("certificates/verify.html", certificate=None), 404
         tenant = db.session.get(Tenant, found.tenant_id)

@@ -73,10 +73,11 @@ class Register(TenantScoped, Model):
         UniqueConstraint("tenant_id", "id", name="uq_saraban_registers_tenant_id_id"),
         ForeignKeyConstraint(["tenant_id", "division_id"], ["divisions.tenant_id", "divisions.id"],
                              name="fk_saraban_registers_division", ondelete="RESTRICT"),
+        Index("ix_saraban_registers_division_id", "tenant_id", "division_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     direction: Mapped[str] = mapped_column(String(10), nullable=False, info={"label": _l("Register")})
-    division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    division_id: Mapped[int] = mapped_column(Integer, nullable=False)
     division: Mapped[Division] = tenant_link("Division", "Register", "division_id")
     # the รหัสตัวพยัญชนะ and รหัสตัวเลข of the unit (ชม 52101, or ชม 52101.3 for a กอง): outgoing numbers only
     book_code: Mapped[str | None] = mapped_column(String(40), nullable=True, info={"label": _l("Book code")})
@@ -108,6 +109,8 @@ class Document(TenantScoped, Model):
         Index("ix_saraban_documents_register", "tenant_id", "register_id", "register_year", "register_no"),
         Index("ix_saraban_documents_status", "tenant_id", "direction", "status"),
         Index("ix_saraban_documents_request", "tenant_id", "request_id"),
+        Index("ix_saraban_documents_origin_division_id", "tenant_id", "origin_division_id"),
+        Index("ix_saraban_documents_reply_to_id", "tenant_id", "reply_to_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     direction: Mapped[str] = mapped_column(String(10), nullable=False)
@@ -130,7 +133,7 @@ class Document(TenantScoped, Model):
     finished_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     finished_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     remark: Mapped[str | None] = mapped_column(String(500), nullable=True)  # หมายเหตุ
-    register_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    register_id: Mapped[int] = mapped_column(Integer, nullable=False)
     register: Mapped[Register] = tenant_link("Register", "Document", "register_id")
     # taken when received (incoming) or when sent (outgoing); empty on a draft
     register_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -138,11 +141,11 @@ class Document(TenantScoped, Model):
     book_no: Mapped[str | None] = mapped_column(String(80), nullable=True)  # ชม 52101/123
     registered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     dated: Mapped[date | None] = mapped_column(Date, nullable=True)  # the date on our own letter
-    origin_division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)  # เจ้าของเรื่อง
+    origin_division_id: Mapped[int] = mapped_column(Integer, nullable=False)  # เจ้าของเรื่อง
     origin_division: Mapped[Division] = tenant_link("Division", "Document", "origin_division_id")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=DRAFT)
     request_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    reply_to_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    reply_to_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # an internal memo's recipient กอง, chosen in the draft; routed (Routing rows) only when it is sent
     recipient_division_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # the signature: who signed, as what, when, and the hash of the signed text (a change after it is refused)
@@ -193,6 +196,8 @@ class DocumentFile(TenantScoped, Model):
         ForeignKeyConstraint(["tenant_id", "document_id"], ["saraban_documents.tenant_id", "saraban_documents.id"],
                              name="fk_saraban_files_document", ondelete="CASCADE"),
         Index("ix_saraban_files_document", "tenant_id", "document_id"),
+        # the key starts with the tenant's folder, so unique per tenant is unique everywhere
+        UniqueConstraint("tenant_id", "storage_key", name="uq_saraban_files_storage_key"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -201,7 +206,7 @@ class DocumentFile(TenantScoped, Model):
     content_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    storage_key: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -384,7 +389,7 @@ class RetentionItem(TenantScoped, Model):
                              name="fk_saraban_retention_items_document", ondelete="CASCADE"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    list_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    list_id: Mapped[int] = mapped_column(Integer, nullable=False)
     document_id: Mapped[int] = mapped_column(Integer, nullable=False)
     document: Mapped[Document] = tenant_link("Document", "RetentionItem", "document_id")
     decision: Mapped[str] = mapped_column(String(10), nullable=False)  # destroy | keep | transfer

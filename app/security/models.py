@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -71,12 +72,15 @@ class Membership(TenantScoped, Model):
             ["tenant_id", "division_id"], ["divisions.tenant_id", "divisions.id"],
             name="fk_memberships_tenant_division", ondelete="RESTRICT",
         ),
+        # (tenant_id, user_id, ...) is uq_memberships
+        Index("ix_memberships_division_id", "tenant_id", "division_id"),
+        Index("ix_memberships_role_template_id", "tenant_id", "role_template_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    division_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    division_id: Mapped[int] = mapped_column(Integer, nullable=False)
     role_template_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("role_templates.id", ondelete="RESTRICT"), nullable=False, index=True
+        Integer, ForeignKey("role_templates.id", ondelete="RESTRICT"), nullable=False
     )
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
@@ -103,8 +107,9 @@ class GrantLog(TenantScoped, Model):
     """Who granted or revoked which role to whom, and when. Snapshots survive later deletions."""
 
     __tablename__ = "grant_logs"
+    __table_args__ = (Index("ix_grant_logs_at", "tenant_id", "at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     action: Mapped[str] = mapped_column(String(10), nullable=False)  # grant | revoke
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     actor_username: Mapped[str] = mapped_column(String(100), nullable=False)

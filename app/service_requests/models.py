@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, DateTime, ForeignKeyConstraint, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint, false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flask_appbuilder.security.sqla.models import User
@@ -37,9 +39,10 @@ class ServiceRequestEvent(TenantScoped, Model):
             ["tenant_id", "division_id"], ["divisions.tenant_id", "divisions.id"],
             name="fk_service_request_events_division", ondelete="RESTRICT",
         ),
+        Index("ix_service_request_events_request_id", "tenant_id", "request_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    request_id: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     actor_name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -65,10 +68,12 @@ class Delegation(TenantScoped, Model):
                              name="fk_delegations_delegator", ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "delegate_id"], ["ab_user.tenant_id", "ab_user.id"],
                              name="fk_delegations_delegate", ondelete="CASCADE"),
+        Index("ix_delegations_delegator_id", "tenant_id", "delegator_id"),
+        Index("ix_delegations_delegate_id", "tenant_id", "delegate_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    delegator_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    delegate_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    delegator_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    delegate_id: Mapped[int] = mapped_column(Integer, nullable=False)
     delegator: Mapped[User] = tenant_link("User", "Delegation", "delegator_id")
     delegate: Mapped[User] = tenant_link("User", "Delegation", "delegate_id")
     role_code: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -94,11 +99,13 @@ class Notification(TenantScoped, Model):
         ),
         ForeignKeyConstraint(["tenant_id", "user_id"], ["ab_user.tenant_id", "ab_user.id"],
                              name="fk_notifications_user", ondelete="CASCADE"),
+        Index("ix_notifications_request_id", "tenant_id", "request_id"),
+        Index("ix_notifications_user_id", "tenant_id", "user_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    request_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # in-app: the member of staff it is for, the page it points at, and when they read it
-    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     link: Mapped[str | None] = mapped_column(String(300), nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -129,16 +136,18 @@ class Forwarding(TenantShared, Model):
             ["tenant_id", "request_id"], ["service_requests.tenant_id", "service_requests.id"],
             name="fk_forwardings_request", ondelete="CASCADE",
         ),
+        Index("ix_forwardings_request_id", "tenant_id", "request_id"),
+        Index("ix_forwardings_status", "tenant_id", "status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    request_id: Mapped[int] = mapped_column(Integer, nullable=False)
     # an outside body when partner_tenant_id is empty
     outside_body: Mapped[str | None] = mapped_column(String(200), nullable=True)
     outside_email: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # enough for the partner's list without opening the matter
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
     request_note: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=OPEN, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=OPEN)
     sent_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     sent_by_name: Mapped[str] = mapped_column(String(200), nullable=False)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -160,9 +169,10 @@ class ForwardingMessage(TenantShared, Model):
             ["forwardings.tenant_id", "forwardings.partner_tenant_id", "forwardings.id"],
             name="fk_forwarding_messages_pair", ondelete="CASCADE",
         ),
+        Index("ix_forwarding_messages_forwarding_id", "tenant_id", "forwarding_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    forwarding_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    forwarding_id: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     # which organisation wrote it (None: the outside body, recorded by the owner's staff)
     author_tenant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
