@@ -32,6 +32,17 @@ class TenantSecurityManager(SecurityManager):
         ):
             # roles and groups of each listed user come with the page, not one query per row
             view.datamodel = TenantInterface(view.datamodel.obj).eager_load(view.list_columns)
+        # explicit search columns (DESIGN.md speed rules): FAB's default searches every column
+        searches = {
+            self.rolemodelview: ["name"],
+            self.groupmodelview: ["name", "label"],
+            self.permissionmodelview: ["name"],
+            self.viewmenumodelview: ["name"],
+            self.permissionviewmodelview: ["permission", "view_menu"],
+        }
+        for view, columns in searches.items():
+            if "search_columns" not in vars(view):
+                view.search_columns = columns
         if self.userstatschartview:
             self.userstatschartview.datamodel = TenantInterface(self.user_model)
         from app import thai

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError, NoResultFound, StatementError
 from app.extensions import db
 from app.tenancy.context import CrossTenantWrite, TenantNotSet
 from app.tenancy.errors import UserError, translate_write_error
-from app.tenancy.interface import HIDDEN_COLUMNS, TenantInterface
+from app.tenancy.interface import HIDDEN_COLUMNS, DeepPage, TenantInterface
 
 
 def _assert_no_tenant_column(owner: Any) -> None:
@@ -123,6 +123,18 @@ class TenantModelView(ModelView):
 
     def _rollback(self) -> None:
         db.session.rollback()
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
+                         page_size=None, widgets=None, **args):
+        """A page beyond the counting cap (OFFSET past 1,000 rows) is not read: the first page is shown with
+        the way on (a narrower search or another order)."""
+        kwargs = dict(actions=actions, order_column=order_column, order_direction=order_direction,
+                      page_size=page_size, widgets=widgets, **args)
+        try:
+            return super()._get_list_widget(filters, page=page, **kwargs)
+        except DeepPage as exc:
+            flash(str(exc), "warning")
+            return super()._get_list_widget(filters, page=None, **kwargs)
 
     def _may(self, action_name: str) -> bool:
         permission = self.get_action_permission_name(action_name)
@@ -304,6 +316,8 @@ class TenantModelApi(ModelRestApi):
         error = translate_write_error(exc)
         if error.status == 404:
             return self.response_404()
+        if error.status == 400:
+            return self.response_400(message=error.message)
         return self.response_422(message=error.message)
 
     def _guarded(self, method, *args, **kwargs):

@@ -83,25 +83,39 @@ class TenantInterface(SQLAInterface):
         if paged and (page or 0) * page_size > COUNT_CAP:
             raise DeepPage()
         query = self.session.query(self.obj)
-        count = None
+        count_stmt = None
         if paged:
             inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
             # the whole entity stays in the subquery: the tenant guard's criteria attach to entities, and a
             # column-only subquery would be counted without them
             capped = inner.order_by(None).limit(COUNT_CAP + 1).subquery()
-            count = self.session.scalar(select(func.count()).select_from(capped)) or 0
-            if count > COUNT_CAP:
-                count = CappedCount(COUNT_CAP + 1)
+            count_stmt = select(func.count()).select_from(capped)
         query = self.apply_all(query, filters, order_column, order_direction, page, page_size, select_columns,
                                outer_default_load)
-        rows = query.all()
-        result = []
-        for item in rows:
-            if hasattr(item, self.obj.__name__):
-                result.append(getattr(item, self.obj.__name__))
+        count = None
+        if count_stmt is not None and not select_columns:
+            # the capped count rides along with the page's rows: one statement for both
+            rows = [(row[0], row[1]) for row in query.add_columns(count_stmt.scalar_subquery()).all()]
+            result = [item for item, _ in rows]
+            if rows:
+                count = rows[0][1]
+            elif not page:
+                count = 0
             else:
-                result = rows
-                break
+                count = self.session.scalar(count_stmt) or 0
+        else:
+            if count_stmt is not None:
+                count = self.session.scalar(count_stmt) or 0
+            rows = query.all()
+            result = []
+            for item in rows:
+                if hasattr(item, self.obj.__name__):
+                    result.append(getattr(item, self.obj.__name__))
+                else:
+                    result = rows
+                    break
+        if count is not None and count > COUNT_CAP:
+            count = CappedCount(COUNT_CAP + 1)
         return (len(result) if count is None else count), result
 
     def _visible(self, columns: list[str]) -> list[str]:
