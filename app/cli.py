@@ -18,3 +18,6 @@ def register_cli(app: Flask) -> None:
     from app.api.cli import api_cli
 
     app.cli.add_command(api_cli)
+    from app.tenancy.rls_cli import rls_cli
+
+    app.cli.add_command(rls_cli)
