@@ -68,7 +68,7 @@ class ContextFilter(logging.Filter):
             values["tenant_id"] = current_tenant_id()
             values["user_id"] = _user_id()
         elif task is not None:
-            values.update(task)
+            values.update({k: v for k, v in task.items() if not k.startswith("_")})
             tenant = current_tenant_id()
             if tenant is not None:
                 values["tenant_id"] = tenant
@@ -158,15 +158,31 @@ def init_app(app: Flask) -> None:
 
 # --- Celery: task name, id and tenant on every line ---------------------------------------------------------
 
+TASK_LOGGER = "app.task"
+
+
 def _task_started(task_id=None, task=None, args=None, kwargs=None, **_):
     tenant_id = (kwargs or {}).get("tenant_id")
     _task.set({"task_name": getattr(task, "name", None), "task_id": task_id,
-               "tenant_id": int(tenant_id) if isinstance(tenant_id, (int, str)) and str(tenant_id).isdigit()
-               else None})
+               "tenant_id": int(tenant_id) if str(tenant_id).isdigit() else None,
+               "_started": time.perf_counter()})
 
 
-def _task_finished(**_):
-    _task.set(None)
+def _task_finished(task_id=None, task=None, state=None, **_):
+    """One line per task, like the access line of a request (Celery's own "succeeded" line comes after
+    the task's context is gone)."""
+    current = _task.get()
+    if current is None:
+        return
+    fields = {k: v for k, v in current.items() if not k.startswith("_")}
+    duration_ms = round((time.perf_counter() - current["_started"]) * 1000, 1)
+    tenant_id = fields.pop("tenant_id", None)
+    try:
+        logging.getLogger(TASK_LOGGER).info(
+            "task %s %s %sms", fields.get("task_name"), state, duration_ms,
+            extra={**fields, "tenant_id": tenant_id, "state": state, "duration_ms": duration_ms})
+    finally:
+        _task.set(None)
 
 
 _celery_installed = False
