@@ -20,7 +20,7 @@ PYTEST := $(BIN)/python -m pytest -q
 HOST := 127.0.0.1
 PORT := 8080
 
-.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets pdf-deps bench-billing bench-receipts
+.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets pdf-deps redis-deps bench-billing bench-receipts
 
 help:
 	@echo "targets: venv translations messages migrate seed run test test-sqlite test-postgres"
@@ -127,8 +127,19 @@ browser-deps:
 	    fi; \
 	fi
 
+# redis-server for tests/test_production.py (gunicorn, a Celery worker and beat on Redis, really started).
+redis-deps:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	    if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
+	        echo "==> installing Debian's redis-server for the production-processes test"; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	    else \
+	        echo "==> redis-server is missing and you are not root: the production-processes test will be skipped"; \
+	    fi; \
+	fi
+
 # Both suites always run; fail if either failed.
-test: venv translations assets pdf-deps browser-deps
+test: venv translations assets pdf-deps browser-deps redis-deps
 	@rc=0; \
 	$(MAKE) --no-print-directory test-sqlite || rc=1; \
 	$(MAKE) --no-print-directory test-postgres || rc=1; \
