@@ -20,7 +20,7 @@ PYTEST := $(BIN)/python -m pytest -q
 HOST := 127.0.0.1
 PORT := 8080
 
-.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets pdf-deps redis-deps bench-billing bench-receipts
+.PHONY: help venv translations messages migrate seed run test test-sqlite test-postgres browser-deps assets pdf-deps redis-deps bench-billing bench-receipts bench
 
 help:
 	@echo "targets: venv translations messages migrate seed run test test-sqlite test-postgres"
@@ -166,3 +166,13 @@ bench-billing: venv
 bench-receipts: venv
 	@echo "==> counter-payment benchmark on PostgreSQL"
 	bash tests/with_postgres.sh $(BIN)/python tests/benchmarks/bench_receipts.py $(BENCH_ARGS)
+
+# National-scale benchmark (#10) on a throwaway PostgreSQL: 7,850 organisations, 10 million requests (Zipf-like
+# sizes), gunicorn measured with wrk against stock FAB and plain Flask+SQLAlchemy; prints a table of figures with
+# each target and PASS/FAIL. Needs wrk (installed here with apt-get when root) and several GB of disk at full scale.
+#   make bench BENCH_ARGS="--tenants 200 --requests 200000"      (a quick run; flags: top of bench_scale.py)
+bench: venv
+	@command -v wrk >/dev/null || { [[ $$(id -u) -eq 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } \
+	    || { echo "error: wrk is needed (Debian: apt-get install wrk)" >&2; exit 1; }
+	@echo "==> national-scale benchmark on PostgreSQL"
+	bash tests/with_postgres.sh $(BIN)/python tests/benchmarks/bench_scale.py $(BENCH_ARGS)
