@@ -121,6 +121,8 @@ class Config:
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # GET /health: seconds to wait for the database and the broker
     HEALTH_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_TIMEOUT_SECONDS", "2"))
+    # proxies in front (nginx: 1) whose X-Forwarded-For/-Proto give the client's address and scheme; 0: none
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     # Webhooks (app/api/webhooks.py): retries after base * 2^(n-1) seconds (jittered, capped at 6 h), failed
     # after the last attempt; URLs into private networks are refused unless allowed (never in production)
