@@ -94,6 +94,19 @@ def _loose_foreign_keys(tables, dialect):
     return wrong
 
 
+def _refused_actions(tables, dialect):
+    """Foreign keys carrying tenant_id whose actions Citus refuses (and that would null tenant_id, NOT NULL)."""
+    wrong = []
+    for name in sorted(_tenant_tables(tables)):
+        for fk in tables[name]["fks"]:
+            options = {k: (v or "").upper() for k, v in (fk.get("options") or {}).items()}
+            if "tenant_id" in fk["constrained_columns"] and (
+                    options.get("ondelete") in ("SET NULL", "SET DEFAULT")
+                    or options.get("onupdate") in ("SET NULL", "SET DEFAULT", "CASCADE")):
+                wrong.append(f"{dialect}: {fk['name']} on {name}: {options}")
+    return wrong
+
+
 def test_every_index_and_unique_constraint_of_a_tenant_table_leads_with_tenant_id(app):
     wrong = _misled(*_schema(app))
     assert not wrong, "lead these with tenant_id (docs/scaling.md):\n" + "\n".join(wrong)
@@ -105,8 +118,9 @@ def test_every_foreign_key_between_tenant_tables_carries_tenant_id(app):
 
 
 def test_the_checks_see_what_the_old_schema_got_wrong(tmp_path):
-    """The same checks on tables shaped as before migration d7e2a9c4f1b3 find each fault (so a pass above means
-    something): an index on a foreign key alone, a unique token alone, a foreign key on the id alone."""
+    """The same checks on tables shaped as before migrations d7e2a9c4f1b3 and e3b8c1d5a7f2 find each fault (so a
+    pass above means something): an index on a foreign key alone, a unique token alone, a foreign key on the id
+    alone, a composite key that sets null."""
     from sqlalchemy import create_engine
 
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
@@ -122,6 +136,9 @@ def test_the_checks_see_what_the_old_schema_got_wrong(tmp_path):
             "CREATE TABLE shared (id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, partner_tenant_id INTEGER,"
             " UNIQUE (partner_tenant_id, id))",
             "CREATE INDEX ix_shared_partner ON shared (partner_tenant_id)",
+            "CREATE TABLE lines (id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, payment_id INTEGER,"
+            " UNIQUE (tenant_id, payment_id), CONSTRAINT fk_lines_payment FOREIGN KEY (tenant_id, payment_id)"
+            " REFERENCES events (tenant_id, id) ON DELETE SET NULL)",
         ):
             conn.execute(text(statement))
     tables, dialect = _read(engine)
@@ -131,6 +148,13 @@ def test_the_checks_see_what_the_old_schema_got_wrong(tmp_path):
     assert any("('partner_tenant_id', 'id')" in m for m in misled)
     loose = _loose_foreign_keys(tables, dialect)
     assert len(loose) == 1 and "('event_id',) -> events('id',)" in loose[0], loose
+    refused = _refused_actions(tables, dialect)
+    assert len(refused) == 1 and "fk_lines_payment" in refused[0], refused
+
+
+def test_no_foreign_key_with_tenant_id_sets_null(app):
+    wrong = _refused_actions(*_schema(app))
+    assert not wrong, "use NO ACTION, RESTRICT or CASCADE and clear the link in the service:\n" + "\n".join(wrong)
 
 
 def test_nothing_replicated_points_into_a_tenant_table(app):
