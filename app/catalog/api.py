@@ -61,11 +61,18 @@ class ServiceRequestApi(BaseApi):
             if code:
                 stmt = stmt.join(ServiceType, ServiceType.id == ServiceRequest.service_type_id).where(
                     ServiceType.code == code)
+            from app.tenancy.interface import COUNT_CAP, DeepPage
+
             page = max(int(request.args.get("page", 0)), 0)
             size = min(max(int(request.args.get("page_size", 25)), 1), 100)
-            count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+            if page * size > COUNT_CAP:  # no OFFSET beyond the counting cap (DESIGN.md speed rules)
+                raise DeepPage()
+            # counted up to the cap: COUNT_CAP + 1 means "more than COUNT_CAP" (count_capped says so)
+            count = db.session.scalar(select(func.count()).select_from(
+                stmt.order_by(None).limit(COUNT_CAP + 1).subquery())) or 0
             rows = db.session.scalars(stmt.offset(page * size).limit(size)).unique().all()
-            return self.response(200, count=count, result=[_dump(r) for r in rows])
+            return self.response(200, count=count, count_capped=count > COUNT_CAP,
+                                 result=[_dump(r) for r in rows])
         return self._guard(run)
 
     @expose("/<int:pk>", methods=["GET"])

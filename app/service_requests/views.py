@@ -194,6 +194,11 @@ MY_LIMIT = 100
 
 
 def unread_count(user) -> int:
+    cached = g.get("_unread_prefetch")  # read with the memberships at the start of the request
+    session = db.session()
+    if (cached and cached[0] == user.id and cached[1] is not None and cached[1] is session.get_transaction()
+            and not (session.new or session.dirty or session.deleted)):
+        return cached[2]
     return db.session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 

@@ -69,6 +69,30 @@ def _resolve() -> None:
         return
     set_scope(Scope(tenant_id=tenant_id))
     evict_other_tenants(db.session, tenant_id)
+    if not request.path.startswith("/api/"):
+        _prefetch_staff_rows(user)
+
+
+def _prefetch_staff_rows(user) -> None:
+    """A staff page needs the user's memberships (row scope, menus) and the banner's unread count: one
+    statement for both (DESIGN.md speed rules) instead of a lazy load and a count."""
+    from sqlalchemy import func, inspect, select
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.security.models import Membership
+    from app.service_requests.models import Notification
+
+    if "memberships" not in inspect(user).unloaded:
+        return
+    unread = select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).scalar_subquery()
+    rows = db.session.execute(
+        select(Membership, unread).where(Membership.user_id == user.id).order_by(Membership.id)
+    ).unique().all()
+    set_committed_value(user, "memberships", [membership for membership, _ in rows])
+    if rows:
+        # valid while this transaction lasts unchanged (app/service_requests/views.py unread_count)
+        g._unread_prefetch = (user.id, db.session().get_transaction(), rows[0][1] or 0)
 
 
 def _reset(exc=None) -> None:

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.tenancy.context import platform_scope, tenant_scope
 from app.tenancy.interface import COUNT_CAP
 from tests.conftest import PASSWORD, login, record_count
-from tests.tenancy.statements import counting, page_statements
+from tests.tenancy.statements import page_statements
 
 MAX_STATEMENTS = 6
 BULK_REQUESTS = COUNT_CAP + 20
@@ -161,6 +161,14 @@ def test_rest_count_is_capped(app, bulk_tenant):
     client = login(app.test_client(), "c.admin")
     body = client.get("/api/v1/division/").get_json()
     assert body["count"] == len(body["ids"])  # small lists: exact
+    listed = client.get("/api/v1/service-request/?page_size=100").get_json()
+    assert listed["count"] == COUNT_CAP + 1 and listed["count_capped"] is True and len(listed["result"]) == 100
+    assert all(row["title"].startswith("speed-") for row in listed["result"])
+    deep = client.get("/api/v1/service-request/?page=41&page_size=25")
+    assert deep.status_code == 400 and "1,000" in deep.get_json()["message"]
+    assert client.get("/api/v1/service-request/?page=40&page_size=25").status_code == 200
+    a = login(app.test_client(), "a.admin").get("/api/v1/service-request/?page_size=100").get_json()
+    assert a["count_capped"] is False and not any(r["title"].startswith("speed-") for r in a["result"])
 
 
 def test_no_page_beyond_the_cap(app, bulk_tenant):
