@@ -57,16 +57,19 @@ def celery_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         timezone="Asia/Bangkok",
         broker_connection_retry_on_startup=True,
-        # Redis: an unacknowledged task comes back after this (acks_late: longer than any task or countdown)
-        broker_transport_options={"visibility_timeout": app.config.get("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)},
-        result_backend_transport_options={"visibility_timeout": app.config.get("CELERY_VISIBILITY_TIMEOUT",
-                                                                               6 * 3600)},
         # a task cut off by a lost broker connection is given back (tasks are idempotent)
         worker_cancel_long_running_tasks_on_connection_loss=True,
         # our logging (app/ops/logs.py), not Celery's: no stdout redirection into the logs
         worker_redirect_stdouts=False,
         beat_schedule_filename=app.config.get("CELERY_BEAT_SCHEDULE_FILE", "celerybeat-schedule"),
     )
+    # Redis: an unacknowledged task comes back after this (acks_late: longer than any task or countdown). Only
+    # for Redis: the embedded SQLite broker hands its transport options to create_engine, which refuses them.
+    visibility = {"visibility_timeout": int(app.config.get("CELERY_VISIBILITY_TIMEOUT", 6 * 3600))}
+    if _is_redis(app.config["CELERY_BROKER_URL"]):
+        celery.conf.broker_transport_options = visibility
+    if _is_redis(app.config["CELERY_RESULT_BACKEND"]):
+        celery.conf.result_backend_transport_options = visibility
     # task bases bound to this Flask app (tests and the live test server run several apps side by side)
     celery.Task = type("TenantTask", (TenantTask,), {"flask_app": app, "abstract": True})
     platform_base = type("PlatformTask", (PlatformTask,), {"flask_app": app, "abstract": True})
@@ -82,6 +85,10 @@ def celery_app(app: Flask) -> Celery:
     _register_tasks(celery, platform_base)
     _celery = celery
     return celery
+
+
+def _is_redis(url) -> bool:
+    return str(url or "").startswith(("redis://", "rediss://", "redis+socket://", "sentinel://"))
 
 
 AFTER_COMMIT = "tasks_after_commit"
