@@ -343,9 +343,10 @@ class Loader:
     def set_sequences(self, tables: list[str]) -> None:
         with self.conn.cursor() as cur:
             for table in tables:
-                # FAB's own tables name their sequences (ab_user_id_seq) without the column owning them
-                cur.execute(f"SELECT setval(coalesce(pg_get_serial_sequence('{table}', 'id'), "
-                            f"to_regclass('{table}_id_seq')::text), (SELECT coalesce(max(id), 1) FROM {table}))")
+                # the column's own sequence, and the one FAB's models name (ab_user_id_seq), which may differ
+                cur.execute(f"SELECT pg_get_serial_sequence('{table}', 'id'), to_regclass('{table}_id_seq')::text")
+                for seq in {name for name in cur.fetchone() if name}:
+                    cur.execute(f"SELECT setval('{seq}', (SELECT coalesce(max(id), 1) FROM {table}))")
 
     # organisations and their configuration ------------------------------------------------------------
 
@@ -673,12 +674,22 @@ def web_login(base: str, username: str, password: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in session.cookies.get_dict().items())
 
 
-def check_page(base: str, path: str, headers: dict) -> None:
+def check_page(base: str, path: str, headers: dict) -> str | None:
+    """None when the page answers 200, else what it answered (the load tool is not run on an error page)."""
     import requests
 
     response = requests.get(base + path, headers=headers, allow_redirects=False, timeout=120)
     if response.status_code != 200:
-        sys.exit(f"bench_scale: GET {path} answered {response.status_code}: {response.text[:300]}")
+        log(f"  GET {path} answered {response.status_code}: {response.text[:200]!r}")
+        return f"HTTP {response.status_code}"
+    return None
+
+
+def measure(base: str, path: str, headers: dict, args) -> dict:
+    failed = check_page(base, path, headers)
+    if failed:
+        return {"rps": 0.0, "p50": 0.0, "p99": 0.0, "bad": 0, "errors": failed, "load": os.getloadavg()[0]}
+    return wrk(base, path, headers, args)
 
 
 def _ms(text: str) -> float:
@@ -946,34 +957,33 @@ def main() -> int:
                 if page in ("list100", "list_deep", "rest_deep"):
                     continue
                 headers = {"X-API-Key": tokens[name]} if page == "open" else cookie
-                check_page(base, path, headers)
-                load[("ours", name, page)] = wrk(base, path, headers, args)
+                load[("ours", name, page)] = measure(base, path, headers, args)
                 log(f"  ours {name} {page}: {load[('ours', name, page)]}")
         stop_server(proc)
         if separate_roles:  # the same list as the owner: row-level security bypassed
             proc, base = start_server("app:create_app()", {**server_env, "DATABASE_URL": owner_url}, args.workers)
             for name in measured:
                 cookie = {"Cookie": web_login(base, user_of[name], PASSWORD)}
-                load[("owner", name, "list")] = wrk(base, pages(name)["list"], cookie, args)
+                load[("owner", name, "list")] = measure(base, pages(name)["list"], cookie, args)
                 log(f"  owner {name} list: {load[('owner', name, 'list')]}")
             stop_server(proc)
         stock_env = {**os.environ, "STOCK_DATABASE_URL": owner_url}
-        subprocess.run([sys.executable, os.path.join(HERE, "stock_fab_app.py"), "create-user", STOCK_USER,
-                        STOCK_PASSWORD], env=stock_env, check=True, cwd=HERE, capture_output=True)
+        made = subprocess.run([sys.executable, os.path.join(HERE, "stock_fab_app.py"), "create-user", STOCK_USER,
+                               STOCK_PASSWORD], env=stock_env, cwd=HERE, capture_output=True, text=True)
+        if made.returncode != 0:
+            sys.exit(f"bench_scale: stock FAB user not created:\n{made.stderr[-3000:]}")
         proc, base = start_server("stock_fab_app:create_app()", stock_env, args.workers, chdir=HERE)
         cookie = web_login(base, STOCK_USER, STOCK_PASSWORD)
         for name, (tid, _n) in measured.items():
             headers = {"Cookie": cookie, "X-Bench-Tenant": str(tid)}
             for page, path in (("list", "/stockrequestview/list/"), ("rest", "/api/v1/stock-request/")):
-                check_page(base, path, headers)
-                load[("stock", name, page)] = wrk(base, path, headers, args)
+                load[("stock", name, page)] = measure(base, path, headers, args)
                 log(f"  stock {name} {page}: {load[('stock', name, page)]}")
         stop_server(proc)
         proc, base = start_server("stock_fab_app:create_plain_app()", stock_env, args.workers, chdir=HERE)
         for name, (tid, _n) in measured.items():
             path = f"/plain/requests?tenant={tid}&page_size=25"
-            check_page(base, path, {})
-            load[("plain", name, "rest")] = wrk(base, path, {}, args)
+            load[("plain", name, "rest")] = measure(base, path, {}, args)
             log(f"  plain {name} rest: {load[('plain', name, 'rest')]}")
         stop_server(proc)
 
@@ -985,30 +995,42 @@ def main() -> int:
     for (who, name, page), r in sorted(load.items()):
         if who == "ours":
             figure(f"ours {name}: {labels[page]}", f"{r['rps']:,.0f} req/s, p50 {r['p50']:.1f} ms, p99 "
-                   f"{r['p99']:.1f} ms, load {r['load']:.1f}" + (f", {r['bad']} non-2xx" if r["bad"] else ""), "",
-                   False if (r["bad"] or r["errors"]) else None)
+                   f"{r['p99']:.1f} ms, load {r['load']:.1f}" + (f", {r['bad']} non-2xx" if r["bad"] else "")
+                   + (f", {r['errors']}" if r["errors"] else ""), "", False if (r["bad"] or r["errors"]) else None)
     for (who, name, page), r in sorted(load.items()):
         if who in ("stock", "plain"):
             what = {"stock": {"list": "stock FAB ModelView list", "rest": "stock FAB ModelRestApi list"},
                     "plain": {"rest": "plain Flask+SQLAlchemy list"}}[who][page]
             figure(f"{what} ({name})", f"{r['rps']:,.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
                    f"load {r['load']:.1f}", "", None)
+    def rps(key) -> float | None:
+        r = load.get(key)
+        return r["rps"] if r and not r["errors"] and r["rps"] > 0 else None
+
+    def ratio(a, b) -> float | None:
+        return None if rps(a) is None or rps(b) is None else rps(a) / rps(b)
+
     for name in measured:
         if ("stock", name, "list") in load:
-            ratio = load[("ours", name, "list")]["rps"] / load[("stock", name, "list")]["rps"]
-            figure(f"list vs stock FAB ({name})", f"{ratio:.1f}x", ">= 5x", ratio >= 5)
+            r = ratio(("ours", name, "list"), ("stock", name, "list"))
+            figure(f"list vs stock FAB ({name})", "n/a" if r is None else f"{r:.1f}x", ">= 5x",
+                   r is not None and r >= 5)
         if ("plain", name, "rest") in load:
-            ratio = load[("ours", name, "rest")]["rps"] / load[("plain", name, "rest")]["rps"]
-            figure(f"REST list vs plain ({name})", f"{ratio:.0%}", ">= 40%", ratio >= 0.40)
+            r = ratio(("ours", name, "rest"), ("plain", name, "rest"))
+            figure(f"REST list vs plain ({name})", "n/a" if r is None else f"{r:.0%}", ">= 40%",
+                   r is not None and r >= 0.40)
     if load:
         for page in ("list", "rest", "open", "detail"):
-            ratio = load[("ours", "median", page)]["rps"] / load[("ours", "largest", page)]["rps"]
-            figure(f"largest vs median: {labels[page]}", f"{ratio:.2f}x slower", "<= 1.5x", ratio <= 1.5)
+            r = ratio(("ours", "median", page), ("ours", "largest", page))
+            figure(f"largest vs median: {labels[page]}", "n/a" if r is None else f"{r:.2f}x the median's time",
+                   "<= 1.5x", r is not None and r <= 1.5)
         for name in measured:
             if ("owner", name, "list") in load:
-                cost = 1 - load[("ours", name, "list")]["rps"] / load[("owner", name, "list")]["rps"]
-                figure(f"row-level security cost, list ({name})", f"{cost:.1%} (owner "
-                       f"{load[('owner', name, 'list')]['rps']:,.0f} req/s)", "<= 10%", cost <= 0.10)
+                r = ratio(("ours", name, "list"), ("owner", name, "list"))
+                owner_rps = rps(("owner", name, "list")) or 0
+                figure(f"row-level security cost, list ({name})",
+                       "n/a" if r is None else f"{1 - r:.1%} (owner {owner_rps:,.0f} req/s)", "<= 10%",
+                       r is not None and 1 - r <= 0.10)
             else:
                 figure(f"row-level security cost ({name})", "not measured: no separate runtime role", "<= 10%",
                        None)
