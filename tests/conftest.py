@@ -176,6 +176,20 @@ def ids_in_links(html: str, route: str) -> set[int]:
     return {int(m) for m in re.findall(rf"{re.escape(route)}/(?:show|edit|delete)/(\d+)", html)}
 
 
+_owner_engines: dict = {}
+
+
+def _owner_engine(url: str, platform_role: str | None):
+    if url not in _owner_engines:
+        from sqlalchemy import create_engine
+
+        from app.tenancy import rls
+
+        _owner_engines[url] = engine = create_engine(url)
+        rls.install(engine, platform_role)
+    return _owner_engines[url]
+
+
 @pytest.fixture
 def db_session(app):
     """A plain session for direct database checks. It holds no app context, so test-client requests
@@ -184,8 +198,14 @@ def db_session(app):
 
     from app.extensions import db
 
-    with app.app_context():
-        engine = db.engine
+    owner_url = app.config.get("DATABASE_OWNER_URL")
+    if owner_url:
+        # on PostgreSQL the inspector connects as the owner: a raw read sees every tenant's rows, as a DBA's would
+        # (the app's own role sees none with no tenant set: tests/tenancy/test_row_level_security.py)
+        engine = _owner_engine(owner_url, app.config.get("DATABASE_PLATFORM_ROLE"))
+    else:
+        with app.app_context():
+            engine = db.engine
     session = Session(bind=engine)
     yield session
     session.rollback()
