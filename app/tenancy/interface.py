@@ -93,12 +93,17 @@ class TenantInterface(SQLAInterface):
         query = self.apply_all(query, filters, order_column, order_direction, page, page_size, select_columns,
                                outer_default_load)
         count = None
-        if count_stmt is not None and not select_columns:
+        to_many = bool(select_columns) and self.exists_col_to_many(select_columns)
+        if count_stmt is not None and not to_many:
             # the capped count rides along with the page's rows: one statement for both
-            rows = [(row[0], row[1]) for row in query.add_columns(count_stmt.scalar_subquery()).all()]
-            result = [item for item, _ in rows]
+            rows = query.add_columns(count_stmt.scalar_subquery().label("_capped_count")).all()
+            name = self.obj.__name__
+            if all(hasattr(row, name) for row in rows):
+                result = [getattr(row, name) for row in rows]
+            else:  # as FAB: rows that are not this model come back as they are (without the count)
+                result = [tuple(row)[:-1] for row in rows]
             if rows:
-                count = rows[0][1]
+                count = rows[0]._capped_count
             elif not page:
                 count = 0
             else:
