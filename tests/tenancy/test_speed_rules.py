@@ -290,3 +290,24 @@ def _declared(cls) -> set[str]:
         names.update(vars(klass))
     return names
 
+
+
+@pytest.mark.parametrize("url", ["/api/v1/membership/?q=(page_size:{size})", "/memberships/list/?psize_MembershipView={size}"])
+def test_rest_and_membership_lists_flat(app, tenant_a, url):
+    """FAB's REST list and the membership screen (110+ memberships in A, made by the users list test's own
+    idempotent helper): the same statements for 25 and 100 rows, within the budget."""
+    from tests.security.test_list_queries import _ensure_users
+
+    _ensure_users(app, tenant_a.id, 110)
+    client = login(app.test_client(), "a.admin")
+    small, r_small = page_statements(app, client, url.format(size=25))
+    large, r_large = page_statements(app, client, url.format(size=100))
+    assert r_small.status_code == r_large.status_code == 200
+    if url.startswith("/api/"):
+        assert len(r_small.get_json()["ids"]) == 25 and len(r_large.get_json()["ids"]) == 100
+    else:
+        assert _rows(r_small.get_data(as_text=True), "/memberships") == 25
+        assert _rows(r_large.get_data(as_text=True), "/memberships") == 100
+    print(f"{url}: {len(small)} statements at 25 rows, {len(large)} at 100")
+    assert len(small) == len(large), (_summary(small), _summary(large))
+    assert len(small) <= MAX_STATEMENTS + 1, _summary(small)  # + the user and role drop-downs of its search
