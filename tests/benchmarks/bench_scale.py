@@ -8,7 +8,7 @@ Flags (all optional):
     --requests N       service requests in all (default 10,000,000), Zipf-like sizes
     --largest-share F  the largest organisation's share of the requests (default 0.04: 400,000 of 10 million)
     --events MODE      timeline events: all (default: one or two per request past "submitted"), none
-    --duration S       seconds per load measurement (default 10)
+    --duration S       seconds per load measurement (default 10); --rounds N interleaved rounds of them (default 2)
     --connections N    open connections of the load tool (default 8); --load-threads N its threads (default 2)
     --workers N        gunicorn workers of every server measured (default 2, as this machine has 2 cores)
     --deep-page N      the deep page measured (default: the middle page of the largest organisation)
@@ -688,7 +688,8 @@ def check_page(base: str, path: str, headers: dict) -> str | None:
 def measure(base: str, path: str, headers: dict, args) -> dict:
     failed = check_page(base, path, headers)
     if failed:
-        return {"rps": 0.0, "p50": 0.0, "p99": 0.0, "bad": 0, "errors": failed, "load": os.getloadavg()[0]}
+        return {"rps": 0.0, "p50": 0.0, "p99": 0.0, "bad": 0, "errors": failed, "sockets": "",
+                "load": os.getloadavg()[0]}
     return wrk(base, path, headers, args)
 
 
@@ -710,9 +711,9 @@ def wrk(base: str, path: str, headers: dict, args) -> dict:
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "bad": int(bad.group(1)) if bad else 0,
-            "errors": errors.group(1) if errors else "", "load": os.getloadavg()[0]}
+    sockets = re.search(r"Socket errors: (.*)", out)  # e.g. a worker recycled (max_requests) mid-connection
+    return {"rps": rps, "p50": p50, "p99": p99, "bad": int(bad.group(1)) if bad else 0, "errors": "",
+            "sockets": f"socket errors: {sockets.group(1)}" if sockets else "", "load": os.getloadavg()[0]}
 
 
 # --- gapless numbers -----------------------------------------------------------------------------------
@@ -786,6 +787,7 @@ def main() -> int:
     parser.add_argument("--largest-share", type=float, default=0.04)
     parser.add_argument("--events", choices=["all", "none"], default="all")
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--load-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
@@ -873,7 +875,12 @@ def main() -> int:
     median_rank = len(tenant_ids) // 2
     measured = {"median": (tenant_ids[median_rank], sizes[median_rank]), "largest": (tenant_ids[0], sizes[0])}
     user_of = {name: f"t{tid}.mayor" for name, (tid, _n) in measured.items()}
-    deep_page = args.deep_page if args.deep_page is not None else max(0, sizes[0] // 25 // 2)
+    try:  # the app pages by OFFSET only up to its counting cap; older matters are reached by order or filter
+        from app.tenancy.interface import COUNT_CAP
+    except ImportError:
+        COUNT_CAP = None
+    deep_page = args.deep_page if args.deep_page is not None else (
+        COUNT_CAP // 25 - 1 if COUNT_CAP else max(0, sizes[0] // 25 // 2))
 
     # integration keys for the open API (limit raised past what the load tool sends)
     from sqlalchemy import select
@@ -908,6 +915,7 @@ def main() -> int:
             "list": f"/service-requests/list/?psize_{v}=25",
             "list100": f"/service-requests/list/?psize_{v}=100",
             "list_deep": f"/service-requests/list/?psize_{v}=25&page_{v}={deep}",
+            "list_oldest": f"/service-requests/list/?psize_{v}=25&_oc_{v}=created_at&_od_{v}=asc",
             "rest": "/api/v1/service-request/?page_size=25",
             "rest_deep": f"/api/v1/service-request/?page_size=25&page={deep}",
             "open": "/api/open/v1/requests",
@@ -942,6 +950,9 @@ def main() -> int:
            num["gaps"] == 0 and num["duplicates"] == 0 and num["beyond"] == 0 and num["top"] == num["committed"])
 
     # --- load ---------------------------------------------------------------------------------------------
+    # Every server runs at once (an idle one costs only memory) and the measurements are interleaved, round after
+    # round, so that the load other work puts on the machine falls on each of them alike; a ratio compares
+    # figures taken minutes apart otherwise.
     load = {}
     if not args.skip_load:
         server_env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "FAB_UPDATE_PERMS": "false",
@@ -950,54 +961,62 @@ def main() -> int:
             server_env["DATABASE_OWNER_URL"] = owner_url
         if platform_role:
             server_env["DATABASE_PLATFORM_ROLE"] = platform_role
-        proc, base = start_server("app:create_app()", server_env, args.workers)
-        for name in measured:
-            cookie = {"Cookie": web_login(base, user_of[name], PASSWORD)}
-            for page, path in pages(name).items():
-                if page in ("list100", "list_deep", "rest_deep"):
-                    continue
-                headers = {"X-API-Key": tokens[name]} if page == "open" else cookie
-                load[("ours", name, page)] = measure(base, path, headers, args)
-                log(f"  ours {name} {page}: {load[('ours', name, page)]}")
-        stop_server(proc)
-        if separate_roles:  # the same list as the owner: row-level security bypassed
-            proc, base = start_server("app:create_app()", {**server_env, "DATABASE_URL": owner_url}, args.workers)
-            for name in measured:
-                cookie = {"Cookie": web_login(base, user_of[name], PASSWORD)}
-                load[("owner", name, "list")] = measure(base, pages(name)["list"], cookie, args)
-                log(f"  owner {name} list: {load[('owner', name, 'list')]}")
-            stop_server(proc)
         stock_env = {**os.environ, "STOCK_DATABASE_URL": owner_url}
         made = subprocess.run([sys.executable, os.path.join(HERE, "stock_fab_app.py"), "create-user", STOCK_USER,
                                STOCK_PASSWORD], env=stock_env, cwd=HERE, capture_output=True, text=True)
         if made.returncode != 0:
             sys.exit(f"bench_scale: stock FAB user not created:\n{made.stderr[-3000:]}")
-        proc, base = start_server("stock_fab_app:create_app()", stock_env, args.workers, chdir=HERE)
+        tasks = []  # (key, base, path, headers)
+        _proc, base = start_server("app:create_app()", server_env, args.workers)
+        for name in measured:
+            cookie = {"Cookie": web_login(base, user_of[name], PASSWORD)}
+            for page in ("list", "rest", "open", "detail"):
+                headers = {"X-API-Key": tokens[name]} if page == "open" else cookie
+                tasks.append((("ours", name, page), base, pages(name)[page], headers))
+        if separate_roles:  # the same list as the owner: row-level security bypassed
+            _proc, base = start_server("app:create_app()", {**server_env, "DATABASE_URL": owner_url}, args.workers)
+            for name in measured:
+                cookie = {"Cookie": web_login(base, user_of[name], PASSWORD)}
+                tasks.append((("owner", name, "list"), base, pages(name)["list"], cookie))
+        _proc, base = start_server("stock_fab_app:create_app()", stock_env, args.workers, chdir=HERE)
         cookie = web_login(base, STOCK_USER, STOCK_PASSWORD)
         for name, (tid, _n) in measured.items():
             headers = {"Cookie": cookie, "X-Bench-Tenant": str(tid)}
-            for page, path in (("list", "/stockrequestview/list/"), ("rest", "/api/v1/stock-request/")):
-                load[("stock", name, page)] = measure(base, path, headers, args)
-                log(f"  stock {name} {page}: {load[('stock', name, page)]}")
-        stop_server(proc)
-        proc, base = start_server("stock_fab_app:create_plain_app()", stock_env, args.workers, chdir=HERE)
+            tasks.append((("stock", name, "list"), base, "/stockrequestview/list/", headers))
+            tasks.append((("stock", name, "rest"), base, "/api/v1/stock-request/", headers))
+        _proc, base = start_server("stock_fab_app:create_plain_app()", stock_env, args.workers, chdir=HERE)
         for name, (tid, _n) in measured.items():
-            path = f"/plain/requests?tenant={tid}&page_size=25"
-            load[("plain", name, "rest")] = measure(base, path, {}, args)
-            log(f"  plain {name} rest: {load[('plain', name, 'rest')]}")
-        stop_server(proc)
+            tasks.append((("plain", name, "rest"), base, f"/plain/requests?tenant={tid}&page_size=25", {}))
+        runs: dict = {}
+        for round_no in range(args.rounds):
+            for key, base, path, headers in tasks:
+                if round_no and runs[key][0]["errors"]:
+                    continue
+                runs.setdefault(key, []).append(measure(base, path, headers, args))
+                r = runs[key][-1]
+                log(f"  round {round_no + 1} {' '.join(key)}: {r['rps']:,.1f} req/s, p50 {r['p50']:.1f} ms, "
+                    f"p99 {r['p99']:.1f} ms, load {r['load']:.1f}" + (f" {r['errors']}" if r["errors"] else ""))
+        for key, done in runs.items():
+            load[key] = {"rps": statistics.mean(r["rps"] for r in done),
+                         "p50": statistics.median(r["p50"] for r in done),
+                         "p99": max(r["p99"] for r in done), "bad": sum(r["bad"] for r in done),
+                         "errors": done[0]["errors"], "load": statistics.mean(r["load"] for r in done),
+                         "sockets": "; ".join(r["sockets"] for r in done if r["sockets"])}
+        for proc in list(_children):
+            stop_server(proc)
 
     # --- the table --------------------------------------------------------------------------------------
     for name, (tid, n) in measured.items():
         figure(f"{name} organisation", f"id {tid}, {n:,} requests", "", None)
     labels = {"list": "staff list page", "rest": "REST list (/api/v1)", "open": "open API list (key)",
               "detail": "detail page"}
-    for (who, name, page), r in sorted(load.items()):
+    for (who, name, page), r in load.items():
         if who == "ours":
             figure(f"ours {name}: {labels[page]}", f"{r['rps']:,.0f} req/s, p50 {r['p50']:.1f} ms, p99 "
                    f"{r['p99']:.1f} ms, load {r['load']:.1f}" + (f", {r['bad']} non-2xx" if r["bad"] else "")
-                   + (f", {r['errors']}" if r["errors"] else ""), "", False if (r["bad"] or r["errors"]) else None)
-    for (who, name, page), r in sorted(load.items()):
+                   + (f", {r['errors']}" if r["errors"] else "") + (f", {r['sockets']}" if r["sockets"] else ""), "",
+                   False if (r["bad"] or r["errors"]) else None)
+    for (who, name, page), r in load.items():
         if who in ("stock", "plain"):
             what = {"stock": {"list": "stock FAB ModelView list", "rest": "stock FAB ModelRestApi list"},
                     "plain": {"rest": "plain Flask+SQLAlchemy list"}}[who][page]
@@ -1035,9 +1054,9 @@ def main() -> int:
                 figure(f"row-level security cost ({name})", "not measured: no separate runtime role", "<= 10%",
                        None)
     for name in measured:
-        counts = {p: sql[(name, p)][0] for p in ("list", "list100", "list_deep")}
+        counts = {p: sql[(name, p)][0] for p in ("list", "list100", "list_deep", "list_oldest")}
         deep = min(deep_page, max(0, (measured[name][1] - 1) // 25))
-        figure(f"SQL statements per list page ({name}: 25 rows, 100 rows, page {deep:,})",
+        figure(f"SQL statements per list page ({name}: 25 rows, 100, page {deep:,}, oldest first)",
                ", ".join(str(c) for c in counts.values()), "<= 6", max(counts.values()) <= 6)
         figure(f"SQL statements: REST, REST deep, open API, detail ({name})",
                ", ".join(str(sql[(name, p)][0]) for p in ("rest", "rest_deep", "open", "detail")), "", None)

@@ -118,6 +118,7 @@ def create_app() -> Flask:
 
     class StockRequestApi(ModelRestApi):
         resource_name = "stock-request"
+        allow_browser_login = True  # the same session cookie as the list page
         datamodel = SQLAInterface(StockRequest)
         base_filters = [["tenant_id", FilterEqualFunction, bench_tenant]]
         base_order = ("created_at", "desc")
