@@ -27,9 +27,21 @@ def director_in_engineering(app, tenant_a):
         template = db.session.scalar(select(RoleTemplate).where(RoleTemplate.code == "division_director"))
         held = db.session.scalar(select(Membership.id).where(Membership.user_id == user.id,
                                                              Membership.division_id == division.id))
+        granted_id = None
         if held is None:
-            grants.grant(None, user, division, template)
+            membership = grants.grant(None, user, division, template)
             db.session.commit()
+            granted_id = membership.id
+        db.session.remove()
+    yield
+    if granted_id is None:
+        return  # held before this fixture: not ours to take back
+    with app.app_context(), tenant_scope(tenant_a.id):
+        membership = db.session.get(Membership, granted_id)
+        if membership is not None:
+            grants.revoke(None, membership)
+            db.session.commit()
+        db.session.remove()
 
 
 
