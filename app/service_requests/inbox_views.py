@@ -17,9 +17,19 @@ from app.extensions import db
 from app.service_requests import engine
 from app.service_requests.overdue import TEMPLATE_ARGS, is_overdue
 from app.service_requests.workflow_spec import DEFAULT_WORKFLOW
+from app.tenancy.interface import COUNT_CAP
 
 APPROVAL_ACTIONS = ("approve", "reject")
 PAGE_SIZE = 300
+
+
+class AtLeast(int):
+    """A count that stopped at its cap: there are more than this many (people read "1,000+")."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}+"
+
+    __html__ = __str__
 
 
 @dataclass
@@ -39,7 +49,8 @@ class Page:
 
     @property
     def more(self) -> int:  # matters after this page
-        return max(self.total - self.last, 0)
+        more = max(self.total - self.last, 0)
+        return AtLeast(more) if isinstance(self.total, AtLeast) else more
 
     @property
     def pages(self) -> int:
@@ -64,8 +75,13 @@ def _open_requests(division_ids=None, states=None) -> tuple[list[ServiceRequest]
         stmt = stmt.where(ServiceRequest.division_id.in_(division_ids))
     if states is not None:
         stmt = stmt.where(ServiceRequest.status.in_(states))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     size, number = page_size(), _page_number()
+    # counted only up to a cap, as the lists (COUNT_CAP), or up to a page past this one when paged deeper:
+    # beyond it the inbox says "more than N" (the way on stays open: the next page link)
+    cap = max(COUNT_CAP, (number + 2) * size)
+    total = db.session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
+    if total > cap:
+        total = AtLeast(cap)
     rows = db.session.scalars(stmt.order_by(ServiceRequest.due_on, ServiceRequest.id)
                               .offset(number * size).limit(size)).unique().all()
     page = Page(number=number, size=size, total=total, shown=len(rows))

@@ -169,3 +169,24 @@ def test_inboxes_page_through_every_open_matter(app, client_for, tenant_a, tenan
             assert page == pages
     finally:
         app.config.pop("INBOX_PAGE_SIZE")
+
+
+def test_inbox_count_stops_at_the_cap(app, client_for, tenant_a, monkeypatch):
+    """The inbox counts open matters only up to the cap (COUNT_CAP, here lowered to 1 with pages of 1):
+    beyond it it says "more than N" and still leads to the next page."""
+    from app.service_requests import inbox_views
+
+    for _ in range(4):
+        _matter(app, tenant_a.id)
+    monkeypatch.setattr(inbox_views, "COUNT_CAP", 1)
+    app.config["INBOX_PAGE_SIZE"] = 1
+    try:
+        client = client_for("a.admin")
+        html = client.get("/inbox/?page=0").get_data(as_text=True)
+        # cap = max(1, 2 pages) = 2: counted "2+" and "1+ more"
+        assert re.search(r"จากทั้งหมด 2\+ เรื่อง", html), html[:2000]
+        assert "ยังมีอีก 1+" in html and 'rel="next"' in html
+        html = client.get("/inbox/?page=3").get_data(as_text=True)  # deeper: the cap follows the page
+        assert re.search(r"จากทั้งหมด (\d+)\+? เรื่อง", html) and 'rel="prev"' in html
+    finally:
+        app.config.pop("INBOX_PAGE_SIZE")
