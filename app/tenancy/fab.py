@@ -12,6 +12,7 @@ from flask_appbuilder.const import FLAMSG_ERR_SEC_ACCESS_DENIED
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.convert import Model2SchemaConverter
 from flask_appbuilder.urltools import get_filter_args
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from marshmallow_sqlalchemy.fields import Related
@@ -20,7 +21,8 @@ from sqlalchemy.exc import DataError, NoResultFound, StatementError
 from app.extensions import db
 from app.tenancy.context import CrossTenantWrite, TenantNotSet
 from app.tenancy.errors import UserError, translate_write_error
-from app.tenancy.interface import HIDDEN_COLUMNS, DeepPage, TenantInterface
+from app.tenancy import keyset as keys
+from app.tenancy.interface import COUNT_CAP, HIDDEN_COLUMNS, DeepPage, TenantInterface
 
 
 def _assert_no_tenant_column(owner: Any) -> None:
@@ -99,8 +101,41 @@ def _thai_date_fields(datamodel: TenantInterface, columns, labels, search: bool 
     return fields
 
 
+class _KeysetNav:
+    """What the list widget's template needs for paging by key; next_url is known once the page is read."""
+
+    cap = COUNT_CAP
+
+    def __init__(self, keyset):
+        self.keyset = keyset
+        self.key_page = keyset is not None and keyset.after is not None
+
+    def _url(self, **extra) -> str:
+        from urllib.parse import urlencode
+
+        args = [(k, v) for k, v in request.args.items(multi=True)
+                if k != keys.ARG and not k.startswith("page_")]
+        args += list(extra.items())
+        return request.path + ("?" + urlencode(args) if args else "")
+
+    @property
+    def first_url(self) -> str:
+        return self._url()
+
+    @property
+    def next_url(self):
+        token = self.keyset.next_token if self.keyset is not None else None
+        return self._url(**{keys.ARG: token}) if token else None
+
+
+class KeysetListWidget(ListWidget):
+    template = "tenancy/keyset_list.html"
+
+
 class TenantModelView(ModelView):
     """ModelView on TenantInterface. A refused add or edit re-shows the form with the user's input."""
+
+    list_widget = KeysetListWidget
 
     def __init__(self, *args, **kwargs):
         self.formatters_columns = {**_default_formatters(self.datamodel), **(self.formatters_columns or {})}
@@ -127,14 +162,30 @@ class TenantModelView(ModelView):
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
                          page_size=None, widgets=None, **args):
         """A page beyond the counting cap (OFFSET past 1,000 rows) is not read: the first page is shown with
-        the way on (a narrower search or another order)."""
+        the way on (a narrower search, another order, or the "older" link that pages by key)."""
+        keyset = self._keyset(order_column, order_direction)
+        nav = _KeysetNav(keyset)
         kwargs = dict(actions=actions, order_column=order_column, order_direction=order_direction,
-                      page_size=page_size, widgets=widgets, **args)
+                      page_size=page_size, widgets=widgets, keyset_nav=nav, **args)
+        with keys.paging(keyset):
+            try:
+                return super()._get_list_widget(filters, page=None if nav.key_page else page, **kwargs)
+            except DeepPage as exc:
+                flash(str(exc), "warning")
+                return super()._get_list_widget(filters, page=None, **kwargs)
+
+    def _keyset(self, order_column: str, order_direction: str):
+        """This request's paging by key, when the list's order allows it (keyset.keyable) and the request is
+        this view's own (not a related list on another view's page); a bad key: a message, then page 1."""
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        if not keys.keyable(self.datamodel, order_column) or (request.endpoint or "").split(".")[0] != self.endpoint:
+            return None
         try:
-            return super()._get_list_widget(filters, page=page, **kwargs)
-        except DeepPage as exc:
-            flash(str(exc), "warning")
-            return super()._get_list_widget(filters, page=None, **kwargs)
+            return keys.read(request.args.get(keys.ARG), self.endpoint, order_column, order_direction)
+        except keys.BadPageKey as exc:
+            flash(str(exc), "danger")
+            return keys.read(None, self.endpoint, order_column, order_direction)
 
     def _may(self, action_name: str) -> bool:
         permission = self.get_action_permission_name(action_name)

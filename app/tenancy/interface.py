@@ -6,7 +6,8 @@ from typing import Any, Optional
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.utils.base import is_column_dotted
-from sqlalchemy import asc, desc, func, select
+from sqlalchemy import asc, desc, func, literal, select, tuple_
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
@@ -80,6 +81,14 @@ class TenantInterface(SQLAInterface):
         LIMIT subquery), no count at all when every row is fetched anyway (dropdowns), and no OFFSET beyond
         the cap (DeepPage)."""
         paged = bool(page_size)
+        from app.tenancy import keyset as keys
+
+        keyset = keys.current() if paged else None
+        if keyset is not None and (keyset.order_column, keyset.direction) != (
+                order_column, "asc" if order_direction == "asc" else "desc"):
+            keyset = None  # not the order the key was made for (the caller checks; never applied blindly)
+        if keyset is not None and keyset.after is not None:
+            page = None  # by key: no OFFSET at all, however deep
         if paged and (page or 0) * page_size > COUNT_CAP:
             raise DeepPage()
         query = self.session.query(self.obj)
@@ -90,6 +99,8 @@ class TenantInterface(SQLAInterface):
             # column-only subquery would be counted without them
             capped = inner.order_by(None).limit(COUNT_CAP + 1).subquery()
             count_stmt = select(func.count()).select_from(capped)
+        if keyset is not None and keyset.after is not None:
+            query = query.filter(self._after_clause(keyset))
         query = self.apply_all(query, filters, order_column, order_direction, page, page_size, select_columns,
                                outer_default_load)
         count = None
@@ -121,7 +132,34 @@ class TenantInterface(SQLAInterface):
                     break
         if count is not None and count > COUNT_CAP:
             count = CappedCount(COUNT_CAP + 1)
+        if keyset is not None and result and len(result) == page_size:
+            keyset.next = self._key_of(result[-1], keyset)
         return (len(result) if count is None else count), result
+
+    def _after_clause(self, keyset):
+        """WHERE (col, id) < (:c, :i) for newest first (> for oldest first); the primary key alone when the
+        list is ordered by it. With tenant_id = :t from the tenant wall, a tenant_id-led index serves it."""
+        pk = self.get_pk()
+        value, pk_value = keyset.after
+        if keyset.order_column == self.get_pk_name():
+            return pk > value if keyset.direction == "asc" else pk < value
+        left = tuple_(self.list_columns[keyset.order_column], pk)
+        right = tuple_(literal(value, type_=self.list_columns[keyset.order_column].type),
+                       literal(pk_value, type_=pk.type))
+        return left > right if keyset.direction == "asc" else left < right
+
+    def _key_of(self, item, keyset):
+        """(order value, primary key) of a row, read only if already loaded (never one more statement)."""
+        loaded = sa_inspect(item).dict if hasattr(item, "_sa_instance_state") else {}
+        pk_name = self.get_pk_name()
+        if pk_name not in loaded or keyset.order_column not in loaded or loaded[keyset.order_column] is None:
+            return None
+        key = (loaded[keyset.order_column], loaded[pk_name])
+        try:
+            keyset.token(key)
+        except ValueError:
+            return None
+        return key
 
     def _visible(self, columns: list[str]) -> list[str]:
         return [c for c in columns if c not in HIDDEN_COLUMNS]
