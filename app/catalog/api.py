@@ -61,18 +61,28 @@ class ServiceRequestApi(BaseApi):
             if code:
                 stmt = stmt.join(ServiceType, ServiceType.id == ServiceRequest.service_type_id).where(
                     ServiceType.code == code)
+            from sqlalchemy import tuple_
+
+            from app.tenancy import keyset as keys
             from app.tenancy.interface import COUNT_CAP, DeepPage
 
             page = max(int(request.args.get("page", 0)), 0)
             size = min(max(int(request.args.get("page_size", 25)), 1), 100)
+            # deep pages by key (?_after=next_after of the page before): no OFFSET however deep
+            keyset = keys.read(request.args.get(keys.ARG), "api:service-request", "created_at", "desc")
+            if keyset.after is not None:
+                page = 0
             if page * size > COUNT_CAP:  # no OFFSET beyond the counting cap (DESIGN.md speed rules)
                 raise DeepPage()
             # counted up to the cap: COUNT_CAP + 1 means "more than COUNT_CAP" (count_capped says so)
             count = db.session.scalar(select(func.count()).select_from(
                 stmt.order_by(None).limit(COUNT_CAP + 1).subquery())) or 0
+            if keyset.after is not None:
+                stmt = stmt.where(tuple_(ServiceRequest.created_at, ServiceRequest.id) < tuple_(*keyset.after))
             rows = db.session.scalars(stmt.offset(page * size).limit(size)).unique().all()
+            next_after = keyset.token((rows[-1].created_at, rows[-1].id)) if len(rows) == size else None
             return self.response(200, count=count, count_capped=count > COUNT_CAP,
-                                 result=[_dump(r) for r in rows])
+                                 result=[_dump(r) for r in rows], next_after=next_after)
         return self._guard(run)
 
     @expose("/<int:pk>", methods=["GET"])

@@ -384,7 +384,31 @@ class TenantModelApi(ModelRestApi):
         return self._guarded(super().get_headless, pk, **kwargs)
 
     def get_list_headless(self, **kwargs):
-        return self._guarded(super().get_list_headless, **kwargs)
+        """FAB's list, paged by key when asked (?_after=<next_after of the page before>) and the order allows
+        it (keyset.keyable); the answer then carries next_after, the key of the page after it."""
+        rison = kwargs.get("rison") or {}
+        order_column = rison.get("order_column", "") if isinstance(rison, dict) else ""
+        order_direction = rison.get("order_direction", "") if isinstance(rison, dict) else ""
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        keyset = None
+        if keys.keyable(self.datamodel, order_column):
+            try:
+                keyset = keys.read(request.args.get(keys.ARG), f"api:{self.resource_name}", order_column,
+                                   order_direction)
+            except keys.BadPageKey as exc:
+                return self.response_400(message=str(exc))
+        elif request.args.get(keys.ARG):
+            return self.response_400(message=str(keys.BadPageKey()))
+        with keys.paging(keyset):
+            response = self._guarded(super().get_list_headless, **kwargs)
+        if keyset is not None and response.status_code == 200 and response.is_json:
+            import json
+
+            body = response.get_json()
+            body["next_after"] = keyset.next_token
+            response.set_data(json.dumps(body))
+        return response
 
     def info_headless(self, **kwargs):
         return self._guarded(super().info_headless, **kwargs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 
+import prison
 import pytest
 from sqlalchemy import select
 
@@ -107,3 +108,62 @@ def test_english_message(app, bulk_tenant):  # noqa: F811
     body = client.get(f"{ROUTE}/list/?_after=garbage").get_data(as_text=True)
     client.get("/lang/th")
     assert "This page link is not valid" in body
+
+
+def test_request_rest_list_pages_by_key(app, bulk_tenant):  # noqa: F811
+    client = login(app.test_client(), "c.admin")
+    expected = _expected(app, bulk_tenant)
+    url = "/api/v1/service-request/?page_size=100"
+    first_cost, response = page_statements(app, client, url)
+    body = response.get_json()
+    walked = [row["id"] for row in body["result"]]
+    while body["next_after"]:
+        seen, response = page_statements(app, client, f"{url}&_after={body['next_after']}")
+        assert response.status_code == 200 and len(seen) == len(first_cost), (seen, first_cost)
+        body = response.get_json()
+        assert body["count_capped"] is True
+        walked += [row["id"] for row in body["result"]]
+    assert walked == expected
+    # tampered, and C's key used by A: 400 with a message, never a 500
+    token = client.get(url).get_json()["next_after"]
+    bad = client.get(f"{url}&_after={token[:-3]}xyz")
+    assert bad.status_code == 400 and "ลิงก์หน้านี้ไม่ถูกต้อง" in bad.get_json()["message"]
+    foreign = login(app.test_client(), "a.admin").get(f"{url}&_after={token}")
+    assert foreign.status_code == 400
+
+
+def test_fab_rest_list_pages_by_key(app, tenant_a, tenant_b):
+    """FAB's own REST list (memberships, ordered by id): next_after walks the same rows the numbered pages
+    give, B's rows never appear, and a key of A is refused in B."""
+    from tests.security.test_list_queries import _ensure_users
+
+    _ensure_users(app, tenant_a.id, 30)
+    client = login(app.test_client(), "a.admin")
+    numbered = []
+    for page in range(100):
+        ids = client.get(f"/api/v1/membership/?q={prison.dumps({'page': page, 'page_size': 7})}").get_json()["ids"]
+        numbered += ids
+        if len(ids) < 7:
+            break
+    url = f"/api/v1/membership/?q={prison.dumps({'page_size': 7})}"
+    first_cost, response = page_statements(app, client, url)
+    body = response.get_json()
+    walked = list(body["ids"])
+    while body["next_after"]:
+        seen, response = page_statements(app, client, f"{url}&_after={body['next_after']}")
+        assert response.status_code == 200 and len(seen) == len(first_cost)
+        body = response.get_json()
+        walked += body["ids"]
+    assert walked == numbered and len(walked) == len(set(walked)) >= 30
+    from app.security.models import Membership
+
+    with app.app_context(), tenant_scope(tenant_b.id):
+        b_ids = set(db.session.scalars(select(Membership.id)))
+        db.session.remove()
+    assert not set(walked) & b_ids
+    token = client.get(url).get_json()["next_after"]
+    b_client = login(app.test_client(), "b.admin")
+    assert b_client.get(f"{url}&_after={token}").status_code == 400
+    assert client.get(f"{url}&_after=%00%ff").status_code == 400
+    # a list whose order cannot page by key (text) says so
+    assert client.get("/api/v1/division/?_after=abc").status_code == 400
