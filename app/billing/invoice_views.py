@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, flash, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy import String, and_, cast, func, literal, not_, or_, select, true
 
 from app.billing import bill_pdf, invoices, reports
 from app.billing import tariff as tariffs
@@ -126,25 +126,44 @@ def bill_page(filters: Filters, after: str | None = None, size: int = PAGE_SIZE)
     stmt = select(WasteInvoice).join(WasteAccount, WasteAccount.id == WasteInvoice.account_id).where(*where)
     key = _after(after)
     page = stmt.where(key) if key is not None else stmt
-    rows = db.session.scalars(page.order_by(WasteInvoice.period_start.desc(), WasteInvoice.account_id)
-                              .limit(size + 1)).unique().all()
+    # the capped count rides with the page's rows (one statement); the whole entity stays in its subquery so
+    # the tenant guard's criteria attach to it
+    capped = select(WasteInvoice).join(WasteAccount, WasteAccount.id == WasteInvoice.account_id) \
+        .where(*where).limit(COUNT_CAP + 1).subquery()
+    counted = select(func.count()).select_from(capped).scalar_subquery()
+    # ... and so do the receipts of the paid bills (outer join: one statement for the page however many)
+    found = db.session.execute(page.outerjoin(WasteReceipt, WasteReceipt.id == WasteInvoice.receipt_id)
+                               .add_columns(WasteReceipt, counted.label("capped_count"))
+                               .order_by(WasteInvoice.period_start.desc(), WasteInvoice.account_id)
+                               .limit(size + 1)).unique().all()
+    rows = [row[0] for row in found]
+    if found:
+        count = found[0][2] or 0
+    elif key is None:
+        count = 0
+    else:  # a page by key past the last bill: counted on its own
+        count = db.session.scalar(select(func.count()).select_from(capped)) or 0
     more = len(rows) > size
     rows = rows[:size]
-    ids = {r.receipt_id for r in rows if r.receipt_id is not None}
-    receipts = {r.id: r for r in db.session.scalars(select(WasteReceipt).where(WasteReceipt.id.in_(ids)))} \
-        if ids else {}
-    capped = select(WasteInvoice.id).join(WasteAccount, WasteAccount.id == WasteInvoice.account_id) \
-        .where(*where).limit(COUNT_CAP + 1)
-    count = db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+    receipts = {row[1].id: row[1] for row in found[:size] if row[1] is not None}
     next_key = f"{rows[-1].period_start.isoformat()}_{rows[-1].account_id}" if more and rows else None
     return rows, receipts, count, next_key
 
 
 def periods(limit: int = 60) -> list[tariffs.Period]:
     """The periods billed, newest first (for the drop-downs)."""
-    conf = tariffs.settings()
-    starts = db.session.scalars(select(WasteInvoice.period_start).distinct()
-                                .order_by(WasteInvoice.period_start.desc()).limit(limit))
+    # the saved settings and the periods billed in one statement (the period starts ride along as text);
+    # a tenant that never saved its settings: the defaults, and the starts read on their own
+    from app.billing.models import WasteSettings
+
+    starts_q = select(WasteInvoice.period_start).distinct().order_by(WasteInvoice.period_start.desc()).limit(limit)
+    listed = starts_q.subquery()
+    joined = select(func.aggregate_strings(cast(listed.c.period_start, String), ",")).scalar_subquery()
+    one = select(literal(1).label("one")).subquery()  # one row, whether or not settings were saved
+    row = db.session.execute(select(WasteSettings, joined.label("starts")).select_from(one)
+                             .outerjoin(WasteSettings, true())).first()
+    conf = row[0] if row[0] is not None else tariffs.default_settings()  # none saved yet
+    starts = sorted({date.fromisoformat(v[:10]) for v in (row[1] or "").split(",") if v}, reverse=True)
     found = []
     for start in starts:
         try:

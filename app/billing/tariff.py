@@ -25,7 +25,12 @@ ZERO = Decimal("0.00")
 def settings() -> WasteSettings:
     """The current tenant's settings; the defaults (monthly, due 15 days after the period) until saved."""
     found = db.session.scalar(select(WasteSettings))
-    return found or WasteSettings(service_code="waste_collection_registration", period_months=1, due_days=15)
+    return found or default_settings()
+
+
+def default_settings() -> WasteSettings:
+    """What applies until a tenant saves its own settings (not added to the session)."""
+    return WasteSettings(service_code="waste_collection_registration", period_months=1, due_days=15)
 
 
 # --- periods --------------------------------------------------------------------------------------------------
