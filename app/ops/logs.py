@@ -52,9 +52,15 @@ def sane_request_id(value: Optional[str]) -> Optional[str]:
 
 def _user_id() -> Optional[int]:
     user = g.get("_login_user") or g.get("user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        return getattr(user, "id", None)
-    return None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    # from the identity key, never a reload: after a commit the row is expired, and the log must not query
+    from sqlalchemy import inspect
+
+    state = inspect(user, raiseerr=False)
+    if state is not None and state.identity:
+        return state.identity[0]
+    return getattr(user, "id", None)
 
 
 class ContextFilter(logging.Filter):

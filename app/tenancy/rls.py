@@ -29,8 +29,10 @@ _SAVEPOINT_CONTROL = ("SAVE", "RELE", "ROLL")  # after a savepoint rollback, or 
 CURRENT = f"NULLIF(current_setting('{SETTING}', true), '')::integer"
 TENANT_POLICY = f"tenant_id = {CURRENT}"
 SHARED_POLICY = f"(tenant_id = {CURRENT} OR partner_tenant_id = {CURRENT})"
-# users are read (and their login stamps written) before a tenant is known, as the ORM guard allows
-USER_POLICY = f"({CURRENT} IS NULL OR tenant_id = {CURRENT})"
+# users are read (and their login stamps written) before a tenant is known, as the ORM guard allows; an
+# operator (no tenant) working inside a tenant stays readable to reload their own row, never writable there
+USER_POLICY = f"({CURRENT} IS NULL OR tenant_id = {CURRENT} OR tenant_id IS NULL)"
+USER_CHECK = f"({CURRENT} IS NULL OR tenant_id = {CURRENT})"
 
 
 def _wanted(platform_role: str | None) -> tuple[str, str | None]:
@@ -89,7 +91,7 @@ def install(engine: Engine, platform_role: str | None) -> None:
 # --- migrations ------------------------------------------------------------------------------------------------
 
 
-def enable(op, table: str, using: str = TENANT_POLICY) -> None:
+def enable(op, table: str, using: str = TENANT_POLICY, check: str | None = None) -> None:
     """Row-level security on one table (PostgreSQL only): enabled, forced (the owner too), the tenant wall,
     and the platform path for the platform role when that role exists."""
     if op.get_bind().dialect.name != "postgresql":
@@ -97,7 +99,7 @@ def enable(op, table: str, using: str = TENANT_POLICY) -> None:
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     op.execute(f"DROP POLICY IF EXISTS tenant_wall ON {table}")
-    op.execute(f"CREATE POLICY tenant_wall ON {table} USING ({using}) WITH CHECK ({using})")
+    op.execute(f"CREATE POLICY tenant_wall ON {table} USING ({using}) WITH CHECK ({check or using})")
     op.execute(f"DROP POLICY IF EXISTS platform_path ON {table}")
     op.execute(
         "DO $$ BEGIN "

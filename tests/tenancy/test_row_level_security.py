@@ -80,18 +80,37 @@ def test_orm_guard_off_database_shows_nothing_of_b(session, tenant_a, tenant_b):
     from app.catalog.models import ServiceRequest
     from app.tenancy.models import Division
 
+    with platform_scope():
+        a_divisions = session.scalar(select(func.count()).select_from(Division).where(
+            Division.tenant_id == tenant_a.id))
+        session.rollback()
     with orm_guard_off(), tenant_scope(tenant_a.id):
         tenants = set(session.scalars(select(Division.tenant_id)))
         assert tenants == {tenant_a.id}
         assert session.get(Division, tenant_b.division_ids["finance"]) is None
         assert session.scalar(select(func.count()).select_from(ServiceRequest).where(
             ServiceRequest.tenant_id == tenant_b.id)) == 0
-        assert set(session.scalars(select(User.tenant_id))) == {tenant_a.id}
+        # A's users, and the platform's operators (no tenant), who may be working inside A
+        assert set(session.scalars(select(User.tenant_id))) <= {tenant_a.id, None}
+        assert tenant_b.user_ids["b.admin"] not in set(session.scalars(select(User.id)))
         # raw SQL too: the wall is the table's, not the ORM's
         assert session.scalar(text("SELECT count(*) FROM divisions WHERE tenant_id = :b"),
                               {"b": tenant_b.id}) == 0
-        assert session.scalar(text("SELECT count(*) FROM divisions")) == len(tenant_a.division_ids)
+        assert session.scalar(text("SELECT count(*) FROM divisions")) == a_divisions
         session.rollback()
+
+
+def test_orm_guard_off_a_tenant_can_neither_make_nor_change_an_operator(session, tenant_a):
+    from flask_appbuilder.security.sqla.models import User
+
+    with orm_guard_off(), tenant_scope(tenant_a.id):
+        operator = session.scalars(select(User).where(User.tenant_id.is_(None))).first()
+        assert operator is not None  # readable: an operator inside A reloads their own row
+        _refused(session, update(User).where(User.id == operator.id).values(first_name="ยึด"))
+        _refused(session, update(User).where(User.id == tenant_a.user_ids["a.admin"]).values(tenant_id=None))
+        _refused(session, insert(User).values(
+            first_name="x", last_name="y", username="rls.new.operator", email="rls@x.test", active=True,
+            tenant_id=None))
 
 
 def test_orm_guard_off_no_tenant_sees_nothing(session):

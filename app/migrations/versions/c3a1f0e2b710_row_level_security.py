@@ -33,7 +33,7 @@ def upgrade():
         rls.enable(op, table)
     for table in SHARED_TABLES:
         rls.enable(op, table, rls.SHARED_POLICY)
-    rls.enable(op, 'ab_user', rls.USER_POLICY)
+    rls.enable(op, 'ab_user', rls.USER_POLICY, rls.USER_CHECK)
 
 
 def downgrade():
