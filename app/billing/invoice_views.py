@@ -13,6 +13,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, func, literal, not_, or_, select, true
+from sqlalchemy.orm import aliased
 
 from app.billing import bill_pdf, invoices, reports
 from app.billing import tariff as tariffs
@@ -129,11 +130,12 @@ def bill_page(filters: Filters, after: str | None = None, size: int = PAGE_SIZE)
     # the capped count rides with the page's rows (one statement); the whole entity stays in its subquery so
     # the tenant guard's criteria attach to it
     capped = select(WasteInvoice).join(WasteAccount, WasteAccount.id == WasteInvoice.account_id) \
-        .where(*where).limit(COUNT_CAP + 1).subquery()
-    counted = select(func.count()).select_from(capped).scalar_subquery()
+        .where(*where).limit(COUNT_CAP + 1).correlate(None).subquery()
+    counted = select(func.count()).select_from(capped).correlate(None).scalar_subquery()
     # ... and so do the receipts of the paid bills (outer join: one statement for the page however many)
-    found = db.session.execute(page.outerjoin(WasteReceipt, WasteReceipt.id == WasteInvoice.receipt_id)
-                               .add_columns(WasteReceipt, counted.label("capped_count"))
+    paid_by = aliased(WasteReceipt)  # an alias: the paid/unpaid filters have subqueries on receipts of their own
+    found = db.session.execute(page.outerjoin(paid_by, paid_by.id == WasteInvoice.receipt_id)
+                               .add_columns(paid_by, counted.label("capped_count"))
                                .order_by(WasteInvoice.period_start.desc(), WasteInvoice.account_id)
                                .limit(size + 1)).unique().all()
     rows = [row[0] for row in found]

@@ -24,7 +24,18 @@ ZERO = Decimal("0.00")
 
 def settings() -> WasteSettings:
     """The current tenant's settings; the defaults (monthly, due 15 days after the period) until saved."""
+    from flask import g, has_request_context
+
+    from app.tenancy.context import current_tenant_id
+
+    # read once per request and transaction (a screen may ask several times); a new transaction reads again
+    key = (current_tenant_id(), db.session().get_transaction())
+    cached = g.get("_waste_settings") if has_request_context() else None
+    if cached is not None and cached[0][0] == key[0] and cached[0][1] is key[1]:
+        return cached[1]
     found = db.session.scalar(select(WasteSettings))
+    if found is not None and has_request_context():
+        g._waste_settings = (key, found)
     return found or default_settings()
 
 

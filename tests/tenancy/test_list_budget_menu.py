@@ -19,7 +19,6 @@ OVER_BUDGET = {
     "/memberships/list/": 7 if ON_POSTGRES else 6,  # three search drop-downs (users, กอง, roles)
     "/saraban/inbox/": 8 if ON_POSTGRES else 7,
     "/forwardings/": 7 if ON_POSTGRES else 6,
-    "/waste/runs/": 7 if ON_POSTGRES else 6,
 }
 
 
