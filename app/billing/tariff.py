@@ -31,10 +31,11 @@ def settings() -> WasteSettings:
     # read once per request and transaction (a screen may ask several times); a new transaction reads again
     key = (current_tenant_id(), db.session().get_transaction())
     cached = g.get("_waste_settings") if has_request_context() else None
-    if cached is not None and cached[0][0] == key[0] and cached[0][1] is key[1]:
-        return cached[1]
+    added = any(isinstance(obj, WasteSettings) for obj in db.session.new)  # saved just now: read it
+    if cached is not None and not added and cached[0][0] == key[0] and cached[0][1] is key[1]:
+        return cached[1] or default_settings()
     found = db.session.scalar(select(WasteSettings))
-    if found is not None and has_request_context():
+    if has_request_context():
         g._waste_settings = (key, found)
     return found or default_settings()
 
