@@ -26,16 +26,12 @@ class ForwardingView(BaseView):
     @has_access
     def index(self):
         me = require_tenant_id()
-        newest = (Forwarding.status != "open", Forwarding.sent_at.desc())
-        received = db.session.scalars(select(Forwarding).where(Forwarding.partner_tenant_id == me)
-                                      .order_by(*newest).limit(LIMIT)).all()
-        mine = _in_reach(Forwarding.tenant_id == me)  # our own matters: only those within the user's reach
-        sent = db.session.scalars(select(Forwarding).where(mine).order_by(*newest).limit(LIMIT)).all()
+        received, received_total = _newest(Forwarding.partner_tenant_id == me)
+        # our own matters: only those within the user's reach
+        sent, sent_total = _newest(_in_reach(Forwarding.tenant_id == me))
         names = org_names({f.tenant_id for f in received} | {f.partner_tenant_id for f in sent})
-        totals = {  # the newest LIMIT of each are listed; the rest are counted, never silently dropped
-            "received": db.session.scalar(select(func.count(Forwarding.id)).where(Forwarding.partner_tenant_id == me)),
-            "sent": db.session.scalar(select(func.count(Forwarding.id)).where(mine)),
-        }
+        # the newest LIMIT of each are listed; the rest are counted, never silently dropped
+        totals = {"received": received_total, "sent": sent_total}
         return self.render_template("forwarding/index.html", received=received, sent=sent, names=names,
                                     overdue=forwarding.overdue_ids(list(received) + list(sent)), totals=totals,
                                     appbuilder=self.appbuilder)
@@ -99,6 +95,16 @@ def _visible_or_404(pk: int) -> Forwarding:
     if found.tenant_id == require_tenant_id() and not scope.may_see(g.user, found.request_id):
         abort(404)  # our own matter, outside this user's กอง
     return found
+
+
+def _newest(where) -> tuple[list[Forwarding], int]:
+    """The newest LIMIT forwardings (open ones first) and how many there are in all, in one statement: the window
+    count is taken over the filtered rows before the LIMIT."""
+    rows = db.session.execute(
+        select(Forwarding, func.count().over()).where(where)
+        .order_by(Forwarding.status != "open", Forwarding.sent_at.desc()).limit(LIMIT)
+    ).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
 def org_names(ids) -> dict:
