@@ -101,10 +101,11 @@ def enable(op, table: str, using: str = TENANT_POLICY, check: str | None = None)
     op.execute(f"DROP POLICY IF EXISTS tenant_wall ON {table}")
     op.execute(f"CREATE POLICY tenant_wall ON {table} USING ({using}) WITH CHECK ({check or using})")
     op.execute(f"DROP POLICY IF EXISTS platform_path ON {table}")
+    role = _platform_role_literal()
     op.execute(
         "DO $$ BEGIN "
-        f"IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_platform_role_literal()}) THEN "
-        f"EXECUTE 'CREATE POLICY platform_path ON {table} TO ' || quote_ident({_platform_role_literal()}) "
+        f"IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {role}) THEN "
+        f"EXECUTE 'CREATE POLICY platform_path ON {table} TO ' || quote_ident({role}) "
         "|| ' USING (true) WITH CHECK (true)'; END IF; END $$"
     )
 
