@@ -17,6 +17,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from wtforms import SelectField
 
 from app import thai
@@ -44,15 +45,22 @@ def status_text(value) -> str:
 
 
 def _current_divisions(rows) -> dict[int, str]:
-    """Where each letter of the page is now: the กอง it was last routed to, else the register's; one query."""
-    ids = [r.id for r in rows]
-    names = {d.id: str(d) for d in db.session.scalars(select(Division))}
+    """Where each letter of the page is now: the กอง it was last routed to, else the register's; one statement
+    (the page's statement budget), routings and both กอง joined to the page's letters."""
+    routed, origin = aliased(Division), aliased(Division)
     found: dict[int, list[str]] = {}
-    for document_id, division_id in db.session.execute(
-            select(Routing.document_id, Routing.division_id).where(Routing.document_id.in_(ids))
+    fallback: dict[int, str] = {}
+    for document_id, routing_id, to, home in db.session.execute(
+            select(Document.id, Routing.id, routed, origin)
+            .outerjoin(Routing, Routing.document_id == Document.id)
+            .outerjoin(routed, routed.id == Routing.division_id)
+            .outerjoin(origin, origin.id == Document.origin_division_id)
+            .where(Document.id.in_([r.id for r in rows]))
             .order_by(Routing.sent_at, Routing.id)):
-        found.setdefault(document_id, []).append(names.get(division_id, ""))
-    return {r.id: ", ".join(found.get(r.id) or [names.get(r.origin_division_id, "")]) for r in rows}
+        fallback[document_id] = str(home) if home else ""
+        if routing_id is not None:
+            found.setdefault(document_id, []).append(str(to) if to else "")
+    return {r.id: ", ".join(found.get(r.id) or [fallback.get(r.id, "")]) for r in rows}
 
 
 # --- files kept across a form with a mistake -----------------------------------------------------------------
