@@ -40,7 +40,16 @@ class Config:
     # migrations run as the owner; platform-wide work switches to the platform role (see app/tenancy/rls.py)
     DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL") or None
     DATABASE_PLATFORM_ROLE = os.environ.get("DATABASE_PLATFORM_ROLE") or None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # no ping per checkout (a round trip per request): a connection is pinged only after sitting idle in the pool
+    # for DATABASE_PING_IDLE_SECONDS, and replaced after DATABASE_POOL_RECYCLE_SECONDS (app/tenancy/pool.py)
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": _bool("DATABASE_POOL_PRE_PING", False),
+        "pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE_SECONDS", "1800")),
+    }
+    DATABASE_PING_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_IDLE_SECONDS", "30"))
+    # a request that read only ends with COMMIT, not ROLLBACK, so psycopg's prepared statements survive it
+    # (app/tenancy/read_commit.py); off for PgBouncer in transaction mode
+    READ_ONLY_COMMIT = _bool("READ_ONLY_COMMIT", True)
 
     APP_NAME = "ท้องถิ่นดิจิทัล"
     APP_THEME = ""

@@ -45,6 +45,10 @@ def create_app(config_object: object | None = None, **overrides) -> Flask:
 
     install_form_translations()  # WTForms' own messages in Thai (English on request)
     db.init_app(app)
+    from app.tenancy import pool, read_commit
+
+    read_commit.init_app(app)  # right after db.init_app: its teardown runs before the session's removal
+    pool.init_app(app)  # a ping only for connections that sat idle
     csrf.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
 
