@@ -407,10 +407,18 @@ def submit(document: Document, reviewer_ids, signer_id, actor) -> list[ReviewSte
 def pending_steps(user) -> list[ReviewStep]:
     """The steps whose turn it is and that wait for this user: their own, and sign steps of someone whose
     role they hold by a running delegation."""
+    stmt = pending_steps_select(user)
+    if stmt is None:
+        return []
+    return list(db.session.scalars(stmt.order_by(ReviewStep.id)).unique())
+
+
+def pending_steps_select(user, *columns):
+    """The SELECT (of `columns`, by default the steps) behind pending_steps(), unordered; None for no user."""
     from app.service_requests.engine import _running_delegations
 
     if user is None or not getattr(user, "id", None):
-        return []
+        return None
     delegators = {d.delegator_id for d in _running_delegations(user) if d.role_code in SIGNING_ROLES}
     later = aliased(ReviewStep)
     earlier = aliased(ReviewStep)
@@ -422,12 +430,10 @@ def pending_steps(user) -> list[ReviewStep]:
     mine = ReviewStep.user_id == user.id
     if delegators:
         mine = or_(mine, and_(ReviewStep.kind == SIGN, ReviewStep.user_id.in_(delegators)))
-    stmt = (select(ReviewStep).join(Document, and_(Document.id == ReviewStep.document_id,
-                                                   Document.tenant_id == ReviewStep.tenant_id))
+    return (select(*(columns or (ReviewStep,))).select_from(ReviewStep)
+            .join(Document, and_(Document.id == ReviewStep.document_id, Document.tenant_id == ReviewStep.tenant_id))
             .where(Document.status == IN_REVIEW, ReviewStep.status == PENDING, ReviewStep.round == latest_round,
-                   ReviewStep.seq == first_pending, mine, access.clause(user))
-            .order_by(ReviewStep.id))
-    return list(db.session.scalars(stmt).unique())
+                   ReviewStep.seq == first_pending, mine, access.clause(user)))
 
 
 def decide(document: Document, actor, approve: bool, note: str | None = None) -> ReviewStep:

@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.extensions import db
 from app.service_requests import forwarding
@@ -26,15 +26,12 @@ class ForwardingView(BaseView):
     @has_access
     def index(self):
         me = require_tenant_id()
-        received, received_total = _newest(Forwarding.partner_tenant_id == me)
-        # our own matters: only those within the user's reach
-        sent, sent_total = _newest(_in_reach(Forwarding.tenant_id == me))
-        names = org_names({f.tenant_id for f in received} | {f.partner_tenant_id for f in sent})
+        received, sent, names, totals, overdue = _both_lists(me)
+        # the matters others forwarded to us are read as their owners see them (one read per owner)
+        overdue |= forwarding.overdue_ids(received)
         # the newest LIMIT of each are listed; the rest are counted, never silently dropped
-        totals = {"received": received_total, "sent": sent_total}
         return self.render_template("forwarding/index.html", received=received, sent=sent, names=names,
-                                    overdue=forwarding.overdue_ids(list(received) + list(sent)), totals=totals,
-                                    appbuilder=self.appbuilder)
+                                    overdue=overdue, totals=totals, appbuilder=self.appbuilder)
 
     @expose("/<int:pk>")
     @has_access
@@ -97,14 +94,41 @@ def _visible_or_404(pk: int) -> Forwarding:
     return found
 
 
-def _newest(where) -> tuple[list[Forwarding], int]:
-    """The newest LIMIT forwardings (open ones first) and how many there are in all, in one statement: the window
-    count is taken over the filtered rows before the LIMIT."""
+def _both_lists(me: int):
+    """Both lists in one statement: the newest LIMIT forwarded to us and the newest LIMIT of ours within the
+    user's reach (open ones first), each side's total (a window count over the filtered rows before the
+    LIMIT), the other organisation's name and, for our own matters, the matter itself (the overdue rule).
+    Returns (received, sent, names, totals, overdue ids of our own)."""
+    from app.catalog.models import ServiceRequest
+    from app.service_requests.overdue import is_overdue
+
+    received_side = Forwarding.partner_tenant_id == me
+    side = case((received_side, 0), else_=1)
+    newest = (Forwarding.status != "open", Forwarding.sent_at.desc(), Forwarding.id.desc())
+    ranked = (select(Forwarding.id.label("id"), side.label("side"),
+                     func.row_number().over(partition_by=side, order_by=newest).label("rn"),
+                     func.count().over(partition_by=side).label("total"))
+              .where(or_(received_side, _in_reach(Forwarding.tenant_id == me))).subquery())
+    other = case((ranked.c.side == 0, Forwarding.tenant_id), else_=Forwarding.partner_tenant_id)
     rows = db.session.execute(
-        select(Forwarding, func.count().over()).where(where)
-        .order_by(Forwarding.status != "open", Forwarding.sent_at.desc()).limit(LIMIT)
+        select(Forwarding, ranked.c.side, ranked.c.total, Tenant.name_th, ServiceRequest)
+        .join(ranked, ranked.c.id == Forwarding.id)
+        .outerjoin(Tenant, Tenant.id == other)
+        .outerjoin(ServiceRequest, and_(Forwarding.tenant_id == me, ServiceRequest.tenant_id == me,
+                                        ServiceRequest.id == Forwarding.request_id))
+        .where(ranked.c.rn <= LIMIT).order_by(ranked.c.side, ranked.c.rn)
     ).all()
-    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+    lists: dict[int, list[Forwarding]] = {0: [], 1: []}
+    totals, names, overdue = {"received": 0, "sent": 0}, {}, set()
+    for found, which, total, name, matter in rows:
+        lists[which].append(found)
+        totals["received" if which == 0 else "sent"] = total
+        other_id = found.tenant_id if which == 0 else found.partner_tenant_id
+        if other_id is not None and name is not None:
+            names[other_id] = name
+        if matter is not None and is_overdue(matter):
+            overdue.add(found.id)
+    return lists[0], lists[1], names, totals, overdue
 
 
 def org_names(ids) -> dict:

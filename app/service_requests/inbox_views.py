@@ -79,11 +79,18 @@ def _open_requests(division_ids=None, states=None) -> tuple[list[ServiceRequest]
     # counted only up to a cap, as the lists (COUNT_CAP), or up to a page past this one when paged deeper:
     # beyond it the inbox says "more than N" (the way on stays open: the next page link)
     cap = max(COUNT_CAP, (number + 2) * size)
-    total = db.session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
+    counted = select(func.count()).select_from(stmt.limit(cap + 1).subquery())
+    # the capped count rides along with the page's rows: one statement for both
+    found = db.session.execute(stmt.add_columns(counted.scalar_subquery().label("_total"))
+                               .order_by(ServiceRequest.due_on, ServiceRequest.id)
+                               .offset(number * size).limit(size)).unique().all()
+    rows = [row[0] for row in found]
+    if found:
+        total = found[0][1] or 0
+    else:  # an empty page: past the end, or nothing open at all
+        total = (db.session.scalar(counted) or 0) if number else 0
     if total > cap:
         total = AtLeast(cap)
-    rows = db.session.scalars(stmt.order_by(ServiceRequest.due_on, ServiceRequest.id)
-                              .offset(number * size).limit(size)).unique().all()
     page = Page(number=number, size=size, total=total, shown=len(rows))
     return [r for r in rows if not engine.state(r)["final"]], page
 
