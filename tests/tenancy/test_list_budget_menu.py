@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 import yaml
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.tenancy.context import platform_scope, tenant_scope
@@ -388,3 +388,23 @@ def test_tenant_a_sees_none_of_the_walks_rows(app, budget_tenant, tenant_a):
                 "/service-requests/list/", "/saraban/incoming/list/", "/saraban/outgoing/list/"):
         html = client.get(url).get_data(as_text=True)
         assert "งบ-" not in html, url
+
+
+def test_saraban_inbox_offers_the_same_choices(app, budget_tenant):
+    """With a confidential letter waiting, the endorse forms offer the staff (recipients by name) and the กอง
+    exactly as the letter's own page does (SarabanIncomingView._staff, _divisions), from one statement."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.saraban.incoming_views import SarabanIncomingView, _divisions
+
+    html = login(app.test_client(), "d.admin").get("/saraban/inbox/").get_data(as_text=True)
+    with app.app_context(), tenant_scope(budget_tenant):
+        staff, divisions = SarabanIncomingView._staff(), _divisions()
+        people = db.session.scalar(select(func.count()).select_from(User).where(User.tenant_id == budget_tenant))
+        db.session.remove()
+    assert len(staff) == people and len(divisions) > 3
+    select_html = re.search(r'<select name="recipient_ids"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r'<option value="(\d+)">([^<]*)</option>', select_html) == [
+        (value, name.replace("&", "&amp;")) for value, name in staff]
+    boxes = re.findall(r'name="division_ids" value="(\d+)"', html)
+    assert boxes[:len(divisions)] == [value for value, _name in divisions]
