@@ -12,7 +12,10 @@ Flags (all optional):
     --connections N    open connections of the load tool (default 8); --load-threads N its threads (default 2)
     --workers N        gunicorn workers of every server measured (default 2, as this machine has 2 cores)
     --deep-page N      the deep page measured (default: the middle page of the largest organisation)
-    --numbers N        gapless numbers taken in the numbering test (default 8,000); --clients N (default 8)
+    --numbers N        gapless numbers taken in each numbering run (default 8,000); --clients N (default 8: the
+                       target's); --number-clients 1,2,8 (the client counts measured, default 1, 2 and --clients);
+                       --numbers-compare (each also with the former ORM update and on psycopg alone); --numbers-only
+                       (migrate, seed one organisation and run only the numbering: no data generated, no servers)
     --skip-load        only generate, count SQL and run the numbering and onboarding figures (no servers)
     --seed N           random seed (default 2569)
 
@@ -33,7 +36,10 @@ What it does, in one run:
    (row-level security bypassed), then the stock FAB app and the plain Flask+SQLAlchemy app of
    tests/benchmarks/stock_fab_app.py, one at a time, and loads each with wrk (a session cookie header, or an
    integration key for the open API): requests/s, p50, p99.
-5. Takes gapless numbers (app/numbering.py) for one organisation with 8 clients, one in ten rolled back.
+5. Takes gapless numbers (app/numbering.py) for one organisation with 1, 2 and 8 client processes, one in ten
+   rolled back: numbers/s, gaps and duplicates, and apart from each other the transaction cost (time per number
+   and lock hold with one client) and the CPU contention (lock hold with 8; CPU per number of the client and its
+   backend, and the rate the cores could give at best).
 6. Prints a table of figures with each target and PASS/FAIL. Exit code 0 when every target passed, 1 otherwise.
 Servers it started are killed on exit (also on Ctrl-C). Nothing is written outside the database and a temp dir."""
 from __future__ import annotations
@@ -797,64 +803,204 @@ def wrk(base: str, path: str, headers: dict, args) -> dict:
 
 
 # --- gapless numbers -----------------------------------------------------------------------------------
+#
+# Two costs are told apart. The transaction cost: what one number costs when nobody else wants the counter (one
+# client: the wall time per transaction, and the lock hold from the UPDATE's answer to the end of the COMMIT or
+# ROLLBACK). The CPU contention: with N client processes and N backends on this machine's cores, a lock holder is
+# descheduled and the hold grows; the CPU each number costs (client process and its backend, from /proc when the
+# server is local) says how many numbers per second the cores could give at best, whatever the lock.
 
-def numbering_client(settings: dict, tenant_id: int, count: int, offset: int, start_at: float) -> tuple:
+NUMBER_YEAR = 2570
+
+
+def _proc_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a local process (a PostgreSQL backend), None when it is not readable here."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _orm_next_number(series: str, year: int) -> int:
+    """app.numbering.next_number as it was before issue #10's fix 8 (an ORM update under the guard's loader
+    criteria, a savepoint for the first row), kept here to compare with."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from app.extensions import db
+    from app.numbering import NumberCounter
+
+    where = (NumberCounter.series == series, NumberCounter.year == year)
+    bump = update(NumberCounter).where(*where).values(last_number=NumberCounter.last_number + 1)
+    number = db.session.execute(bump.returning(NumberCounter.last_number)).scalar()
+    if number is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(NumberCounter(series=series, year=year, last_number=0))
+        except IntegrityError:
+            pass
+        number = db.session.execute(bump.returning(NumberCounter.last_number)).scalar()
+    return number
+
+
+def numbering_client(settings: dict, tenant_id: int, series: str, count: int, offset: int, start_at: float,
+                     mode: str = "app") -> dict:
     """One client (a process, as a web worker is): takes `count` numbers, each in its own transaction, one in ten
-    rolled back after the number was taken; returns the numbers it committed."""
+    rolled back after the number was taken. mode "app": app.numbering.next_number; "orm": the ORM update it replaced;
+    "raw": the same statements on psycopg alone (set_config, the counter's UPDATE ... RETURNING, COMMIT), without
+    the app. Returns the numbers it committed and its timings."""
+    raw = mode == "raw"
     import logging
 
     from sqlalchemy import text
 
-    from app import create_app
-    from app.extensions import db
-    from app.numbering import next_number
-    from app.tenancy.context import tenant_scope
-
     logging.disable(logging.INFO)
-    app = create_app(**{**settings, "FAB_UPDATE_PERMS": False})
-    committed, rolled_back = [], 0
-    with app.app_context(), tenant_scope(tenant_id):
-        db.session.execute(text("SELECT 1"))
+    committed, calls, holds = [], [], []
+    if raw:
+        import psycopg
+
+        conn = psycopg.connect(libpq(settings["SQLALCHEMY_DATABASE_URI"]))
+        take = ("UPDATE number_counters SET last_number = last_number + 1 WHERE tenant_id = %s AND series = %s "
+                "AND year = %s RETURNING last_number")
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        conn.commit()
+
+        def one():
+            conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(tenant_id),))
+            return conn.execute(take, (tenant_id, series, NUMBER_YEAR)).fetchone()[0]
+
+        end_ok, end_undo, close = conn.commit, conn.rollback, conn.close
+        context = None
+    else:
+        from app import create_app
+        from app.extensions import db
+        from app.numbering import next_number
+        from app.tenancy.context import tenant_scope
+
+        app = create_app(**{**settings, "FAB_UPDATE_PERMS": False})
+        context = app.app_context()
+        context.push()
+        scope = tenant_scope(tenant_id)
+        scope.__enter__()
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
         db.session.commit()
-        time.sleep(max(0.0, start_at - time.time()))
-        for i in range(count):
-            number = next_number(NUMBER_SERIES, NUMBER_YEAR)
-            if (offset + i) % 10 == 0:
-                db.session.rollback()
-                rolled_back += 1
-            else:
-                db.session.commit()
-                committed.append(number)
-        db.session.remove()
-    return committed, rolled_back, time.time()
+
+        take_number = _orm_next_number if mode == "orm" else next_number
+
+        def one():
+            return take_number(series, NUMBER_YEAR)
+
+        end_ok, end_undo = db.session.commit, db.session.rollback
+
+        def close():
+            db.session.remove()
+            scope.__exit__(None, None, None)
+            context.pop()
+
+    time.sleep(max(0.0, start_at - time.time()))
+    server_cpu, cpu, started = _proc_cpu_seconds(pid), time.process_time(), time.perf_counter()
+    for i in range(count):
+        t0 = time.perf_counter()
+        number = one()
+        t1 = time.perf_counter()
+        if (offset + i) % 10 == 0:
+            end_undo()
+        else:
+            end_ok()
+            committed.append(number)
+        t2 = time.perf_counter()
+        calls.append(t2 - t0)
+        holds.append(t2 - t1)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = _proc_cpu_seconds(pid)
+    close()
+    return {"committed": committed, "calls": calls, "holds": holds, "wall": wall, "cpu": cpu, "end": time.time(),
+            "server_cpu": None if server_cpu is None or after is None else after - server_cpu}
 
 
-NUMBER_SERIES, NUMBER_YEAR = "bench", 2570
-
-
-def numbers_benchmark(settings: dict, owner_url: str, tenant_id: int, total: int, clients: int) -> dict:
-    """Numbers per second, and the book afterwards: the counter's last number against the committed numbers."""
+def numbers_benchmark(settings: dict, owner_url: str, tenant_id: int, total: int, clients: int,
+                      mode: str = "app") -> dict:
+    """Numbers per second and the book afterwards (the counter's last number against the committed numbers), with
+    the transaction cost and the CPU per number; a fresh series per call."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     import psycopg
 
+    raw = mode == "raw"
+    series = f"b{mode}{clients}-{int(time.time()) % 100000}"
+    if raw:  # psycopg alone makes no counter row: as the app's first number would
+        with psycopg.connect(libpq(owner_url), autocommit=True) as conn:
+            conn.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant_id),))  # forced RLS
+            conn.execute("INSERT INTO number_counters (tenant_id, series, year, last_number) VALUES (%s, %s, %s, 0)",
+                         (tenant_id, series, NUMBER_YEAR))
     share = total // clients
-    start_at = time.time() + 15 + 2 * clients  # time for every process to build its app
+    start_at = time.time() + (3 if raw else 15) + 2 * clients  # time for every process to build its app
     with ProcessPoolExecutor(clients, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(numbering_client, settings, tenant_id, share, k * share, start_at)
+        futures = [pool.submit(numbering_client, settings, tenant_id, series, share, k * share, start_at, mode)
                    for k in range(clients)]
         results = [f.result() for f in futures]
-    seconds = max(r[2] for r in results) - start_at
-    numbers = sorted(n for r in results for n in r[0])
+    seconds = max(r["end"] for r in results) - start_at
+    numbers = sorted(n for r in results for n in r["committed"])
     with psycopg.connect(libpq(owner_url), autocommit=True) as conn:
-        top = conn.execute("SELECT last_number FROM number_counters WHERE tenant_id = %s AND series = %s "
-                           "AND year = %s", (tenant_id, NUMBER_SERIES, NUMBER_YEAR)).fetchone()[0]
+        conn.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant_id),))
+        found = conn.execute("SELECT last_number FROM number_counters WHERE tenant_id = %s AND series = %s "
+                             "AND year = %s", (tenant_id, series, NUMBER_YEAR)).fetchone()
+    top = found[0] if found else 0
     distinct = set(numbers)
-    return {"per_second": len(numbers) / seconds, "calls_per_second": (share * clients) / seconds,
+    calls = [c for r in results for c in r["calls"]]
+    holds = [h for r in results for h in r["holds"]]
+    server = [r["server_cpu"] for r in results]
+    server_ms = None if None in server else sum(server) * 1000 / len(calls)
+    client_ms = sum(r["cpu"] for r in results) * 1000 / len(calls)
+    cpu_ms = client_ms + (server_ms or 0)
+    return {"per_second": len(numbers) / seconds, "calls_per_second": len(calls) / seconds, "clients": clients,
             "committed": len(numbers), "gaps": len(set(range(1, top + 1)) - distinct),
             "duplicates": len(numbers) - len(distinct), "beyond": len(distinct - set(range(1, top + 1))),
-            "seconds": seconds, "top": top, "late": time.time() < start_at}
+            "seconds": seconds, "top": top, "late": time.time() < start_at, "mode": mode,
+            "call_ms": statistics.mean(calls) * 1000, "call_p95_ms": sorted(calls)[int(0.95 * len(calls))] * 1000,
+            "hold_ms": statistics.mean(holds) * 1000, "client_cpu_ms": client_ms, "server_cpu_ms": server_ms,
+            "cpu_ceiling": os.cpu_count() * 1000 / cpu_ms if server_ms is not None and cpu_ms else None,
+            "load": os.getloadavg()[0]}
+
+
+def numbers_figures(runs: list[dict], figure, target_clients: int) -> None:
+    """One line per run (app or raw psycopg, N clients), then the target's verdict on the app at target_clients."""
+    for num in runs:
+        who = {"raw": "raw psycopg", "orm": "the former ORM update", "app": "app next_number"}[num["mode"]]
+        ceiling = (f"; CPU ceiling {num['cpu_ceiling']:,.0f}/s" if num["cpu_ceiling"] else "")
+        server = (f" + backend {num['server_cpu_ms']:.2f}" if num["server_cpu_ms"] is not None else "")
+        figure(f"gapless numbers, {who}, {num['clients']} client{'s' if num['clients'] > 1 else ''}, 10% rolled back",
+               f"{num['per_second']:,.0f}/s committed ({num['calls_per_second']:,.0f} taken/s); {num['gaps']} gaps, "
+               f"{num['duplicates']} dups in 1..{num['top']:,}; per number {num['call_ms']:.2f} ms (p95 "
+               f"{num['call_p95_ms']:.2f}), lock held {num['hold_ms']:.2f} ms, CPU client {num['client_cpu_ms']:.2f}"
+               f"{server} ms{ceiling}; load {num['load']:.1f}", "", None)
+    one = next((n for n in runs if n["mode"] == "app" and n["clients"] == 1), None)
+    target = next((n for n in runs if n["mode"] == "app" and n["clients"] == target_clients), None)
+    if one and target and target is not one:
+        figure(f"gapless numbers: lock hold {target_clients} clients vs 1 (CPU contention)",
+               f"{target['hold_ms']:.2f} vs {one['hold_ms']:.2f} ms ({target['hold_ms'] / one['hold_ms']:.1f}x); "
+               f"1 / hold = {1000 / target['hold_ms']:,.0f}/s at most", "", None)
+    if target:
+        figure(f"gapless numbers, {target_clients} clients, 10% rolled back", f"{target['per_second']:,.0f}/s "
+               f"committed", ">= 2,000/s", target["per_second"] >= 2000)
+    ok = all(n["gaps"] == 0 and n["duplicates"] == 0 and n["beyond"] == 0 and n["top"] == n["committed"]
+             and not n["late"] for n in runs)
+    figure("gapless numbers: gaps, duplicates (every run)", ", ".join(f"{n['gaps']}/{n['duplicates']}" for n in runs),
+           "0, 0", ok)
+
+
+def run_numbers(settings: dict, owner_url: str, tenant_id: int, args, figure) -> None:
+    runs = []
+    for clients in args.number_clients:
+        for mode in (("app", "orm", "raw") if args.numbers_compare else ("app",)):
+            runs.append(numbers_benchmark(settings, owner_url, tenant_id, args.numbers, clients, mode))
+            n = runs[-1]
+            log(f"  numbers {mode} x{clients}: {n['per_second']:,.0f}/s committed, hold "
+                f"{n['hold_ms']:.2f} ms, call {n['call_ms']:.2f} ms, gaps {n['gaps']}, dups {n['duplicates']}")
+    numbers_figures(runs, figure, args.clients)
 
 
 # --- main ----------------------------------------------------------------------------------------------
@@ -874,9 +1020,14 @@ def main() -> int:
     parser.add_argument("--deep-page", type=int, default=None)
     parser.add_argument("--numbers", type=int, default=8000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--number-clients", type=lambda v: sorted({int(x) for x in v.split(",") if x.strip()}),
+                        default=None)
+    parser.add_argument("--numbers-compare", action="store_true")
+    parser.add_argument("--numbers-only", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--seed", type=int, default=2569)
     args = parser.parse_args()
+    args.number_clients = sorted(set(args.number_clients or [1, 2]) | {args.clients})
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -908,6 +1059,15 @@ def main() -> int:
     app = migrate_and_seed(settings)
     template_path = tenant_seed(TEMPLATE_DLA, "bench")
     apply_seed(app, template_path)
+    if args.numbers_only:  # the gapless numbers alone, on the template organisation: no data generated
+        import psycopg
+
+        with psycopg.connect(libpq(owner_url)) as conn:
+            tenant_id = conn.execute("SELECT id FROM tenants WHERE dla_code = %s", (TEMPLATE_DLA,)).fetchone()[0]
+        run_numbers(settings, owner_url, tenant_id, args, figure)
+        for what, value, target, passed in figures:
+            print(f"{what}: {value}" + (f"  [target {target}: {'PASS' if passed else 'FAIL'}]" if target else ""))
+        return 0 if all(p is not False for *_rest, p in figures) else 1
     # onboarding: the whole command as an operator runs it, and the apply itself in a running app
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "FAB_UPDATE_PERMS": "false"}
     if separate_roles:
@@ -1035,11 +1195,7 @@ def main() -> int:
     figure("onboard one org: the apply itself (9 users, scrypt)", f"{onboard_apply:.2f} s", "<= 1 s",
            onboard_apply <= 1.0)
     figure("onboard one org: the same file without its users", f"{onboard_org:.2f} s", "", None)
-    num = numbers_benchmark(settings, owner_url, measured["median"][0], args.numbers, args.clients)
-    figure(f"gapless numbers, {args.clients} clients, 10% rolled back", f"{num['per_second']:,.0f}/s committed "
-           f"({num['calls_per_second']:,.0f} taken/s)", ">= 2,000/s", num["per_second"] >= 2000)
-    figure("gapless numbers: gaps, duplicates", f"{num['gaps']}, {num['duplicates']} in 1..{num['top']:,}", "0, 0",
-           num["gaps"] == 0 and num["duplicates"] == 0 and num["beyond"] == 0 and num["top"] == num["committed"])
+    run_numbers(settings, owner_url, measured["median"][0], args, figure)
 
     # --- load ---------------------------------------------------------------------------------------------
     # Every server runs at once (an idle one costs only memory) and the measurements are interleaved, round after
