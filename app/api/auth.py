@@ -76,13 +76,19 @@ def _key_principal(token: str) -> Principal:
     if state == keys.EXPIRED:
         raise ApiError(401, "key_expired", _l("This API key has expired."))
     _as(current_app.login_manager.anonymous_user(), found.tenant_id)
-    key = db.session.get(IntegrationKey, found.id)  # now through the tenant wall
-    user = key.acting_user if key is not None else None
-    if key is None or user is None or not user.active or user.tenant is None or not user.tenant.active:
+    # The row found is the key (read once per request): it joins the session inside its own tenant, where the
+    # guard checks any write to it (touch). Its acting user is read through the tenant wall, with roles,
+    # memberships and the permissions version in one statement.
+    key = found
+    db.session.add(key)
+    user = current_app.appbuilder.sm.get_user_by_id(key.acting_user_id)
+    if user is None or not user.active or user.tenant is None or not user.tenant.active:
         raise ApiError(401, "key_inactive", _l("The user this API key acts as is no longer active."))
     _as(user, key.tenant_id)
+    principal = Principal(KEY, user, key.tenant_id, frozenset(key.scopes), key.id, key.name)
+    g._api_key_limit = (key.id, key.rate_limit_per_minute)  # before touch() may commit (and expire the row)
     keys.touch(key, request.remote_addr)
-    return Principal(KEY, user, key.tenant_id, frozenset(key.scopes), key.id, key.name)
+    return principal
 
 
 def _user_principal() -> Principal:
@@ -143,6 +149,10 @@ def _refuse_nul() -> None:
 
 
 def _key_limit(key_id: int) -> int:
+    """The key's calls per minute, as read with the key (no second read of its row)."""
+    known = g.get("_api_key_limit")
+    if known is not None and known[0] == key_id:
+        return known[1]
     return db.session.get(IntegrationKey, key_id).rate_limit_per_minute
 
 

@@ -10,16 +10,26 @@ from flask_appbuilder.security.sqla.models import (
     Role,
     ViewMenu,
     assoc_permissionview_role,
+    assoc_user_group,
 )
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.tenancy.interface import TenantInterface
+
+# user id -> tenant id, as last loaded in this process (a user's tenant does not change; a wrong entry costs one
+# statement more, never a row of another tenant). Bounded: emptied when full.
+_USER_TENANTS: dict[int, int] = {}
+_USER_TENANTS_MAX = 50_000
 
 
 class TenantSecurityManager(SecurityManager):
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
+        from app.security import permission_cache
+
+        permission_cache.install()  # role and permission changes bump the version in their own transaction
+        self.role_cache = permission_cache.RoleCache()  # one app per process (worker): the process's cache
         # FAB's own security screens are for platform operators only (permissions say so); they still go
         # through the tenant interface so that an operator switched into a tenant sees only its users.
         for view in (
@@ -86,17 +96,83 @@ class TenantSecurityManager(SecurityManager):
             return None
         return user
 
-    # --- speed: one statement for the user, its roles and their permissions; answers cached per request ---
+    # --- speed: the user and its roles in one statement; what roles may do from the process cache -------------
 
     def get_user_by_id(self, pk):
-        """The signed-in user with roles, groups and their permissions in one statement (FAB would load the
-        roles, the groups and then the permissions with a statement each)."""
+        """The signed-in user with its roles and tenant (not the tenant's type or parent), the permissions version
+        (app/security/permission_cache.py) and whether the user is in any group, in one statement. Groups are
+        read (one more statement) only for a user who is in one.
+
+        Inside a tenant (an integration key's acting user) the memberships come along, for the row scope
+        (app/service_requests/scope.py). An API request (a JWT) has no tenant yet when its user is loaded; once a
+        process has seen the user, it knows the user's tenant and loads the user inside that tenant, memberships
+        included. That only narrows the statement: a user who is no longer of that tenant is not found there and
+        is loaded again without it.
+
+        An ORM select of the user: the tenant guard still filters it to the current tenant when one is set."""
+        from app.tenancy.context import current_scope, tenant_scope
+
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            return None
+        scope = current_scope()
+        if scope is not None:
+            user = self._load_user(pk, memberships=scope.tenant_id is not None and not scope.platform)
+        else:
+            hint = _USER_TENANTS.get(pk) if has_request_context() and request.path.startswith("/api/") else None
+            user = None
+            if hint is not None:
+                with tenant_scope(hint):
+                    user = self._load_user(pk, memberships=True)
+            if user is None:
+                user = self._load_user(pk, memberships=False)
+        if user is not None and user.tenant_id is not None:
+            if len(_USER_TENANTS) >= _USER_TENANTS_MAX:
+                _USER_TENANTS.clear()
+            _USER_TENANTS[pk] = user.tenant_id
+        elif user is None or user.tenant_id is None:
+            _USER_TENANTS.pop(pk, None)
+        return user
+
+    def _load_user(self, pk: int, memberships: bool):
+        from sqlalchemy.orm import lazyload
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        from app.security import permission_cache
+        from app.security.models import Membership, RoleTemplate
+        from app.tenancy.models import Tenant
+
         user_model = self.user_model
-        roles = joinedload(user_model.roles).joinedload(Role.permissions)
-        group_roles = joinedload(user_model.groups).joinedload(Group.roles).joinedload(Role.permissions)
-        return self.session.scalars(
-            select(user_model).where(user_model.id == pk).options(roles, group_roles)
+        in_group = select(assoc_user_group.c.user_id).where(assoc_user_group.c.user_id == pk).exists()
+        options = [
+            joinedload(user_model.roles),
+            joinedload(user_model.tenant).options(lazyload(Tenant.type), lazyload(Tenant.parent)),
+        ]
+        if memberships:
+            options.append(joinedload(user_model.memberships).options(
+                lazyload(Membership.user), lazyload(Membership.division),
+                joinedload(Membership.role).lazyload(RoleTemplate.role),
+            ))
+        row = self.session.execute(
+            select(user_model, permission_cache.version_column(), in_group)
+            .where(user_model.id == pk).options(*options)
         ).unique().one_or_none()
+        if row is None:
+            return None
+        user, version, grouped = row
+        cache = self._request_cache()
+        if cache is not None:
+            cache["version"] = version
+        if "groups" in inspect(user).unloaded:
+            groups = []
+            if grouped:
+                groups = list(self.session.scalars(
+                    select(Group).join(assoc_user_group, assoc_user_group.c.group_id == Group.id)
+                    .where(assoc_user_group.c.user_id == pk).options(selectinload(Group.roles))
+                ))
+            set_committed_value(user, "groups", groups)
+        return user
 
     def _request_cache(self) -> dict | None:
         """A dict that lives for this one request (None outside a request). g may outlive a request when an
@@ -111,54 +187,105 @@ class TenantSecurityManager(SecurityManager):
             g._speed_cache = holder
         return holder[1]
 
-    def _loaded_permissions(self, role_ids) -> frozenset | None:
-        """(view, permission) pairs of roles already loaded with the user; None if any is not loaded."""
-        from sqlalchemy.orm.util import identity_key
+    def _permissions_version(self, cache: dict) -> int | None:
+        """The counter this request works under: read with the user, or now (one small statement) for a request
+        without one. None (no shared cache) while this transaction itself changed permissions."""
+        from app.security import permission_cache
 
-        pairs = set()
-        for role_id in role_ids:
-            role = self.session.identity_map.get(identity_key(Role, role_id))
-            if role is None or "permissions" in inspect(role).unloaded:
-                return None
-            pairs.update((pv.view_menu.name, pv.permission.name) for pv in role.permissions
-                         if pv.view_menu is not None and pv.permission is not None)
-        return frozenset(pairs)
+        if permission_cache.changed_in_transaction(self.session):
+            return None
+        if "version" not in cache:
+            cache["version"] = permission_cache.read_version(self.session)
+        return cache["version"]
+
+    def _pairs_of_roles(self, role_ids) -> frozenset:
+        """(view, permission) pairs of the roles, from the process cache or one statement for the roles missing."""
+
+        cache = self._request_cache()
+        key = ("roles", tuple(sorted(set(role_ids))))
+        if cache is not None and key in cache:
+            return cache[key]
+
+        def load(missing):
+            found: dict = {}
+            rows = self.session.execute(
+                select(assoc_permissionview_role.c.role_id, ViewMenu.name, Permission.name)
+                .select_from(assoc_permissionview_role)
+                .join(PermissionView, PermissionView.id == assoc_permissionview_role.c.permission_view_id)
+                .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+                .join(Permission, Permission.id == PermissionView.permission_id)
+                .where(assoc_permissionview_role.c.role_id.in_(missing))
+            )
+            for role_id, view, permission in rows:
+                found.setdefault(role_id, set()).add((view, permission))
+            return found
+
+        version = self._permissions_version(cache) if cache is not None else None
+        per_role = self.role_cache.get(version, key[1], load)
+        pairs = frozenset().union(*per_role.values())
+        if cache is not None:
+            cache[key] = pairs
+        return pairs
+
+    def _public_pairs(self) -> frozenset:
+        """The public role's pairs, cached like any role's (its id by name, under the same counter)."""
+
+        cache = self._request_cache()
+        if cache is None:
+            return frozenset((pv.view_menu.name, pv.permission.name) for pv in super().get_public_permissions()
+                             if pv.view_menu is not None and pv.permission is not None)
+        if "public" not in cache:
+            name = self.auth_role_public
+
+            def load(missing):  # the public role's id (a frozenset of none or one), cached by its name
+                return {("public", name): list(self.session.scalars(select(Role.id).where(Role.name == name)))}
+
+            version = self._permissions_version(cache)
+            role_ids = list(self.role_cache.get(version, [("public", name)], load)[("public", name)])
+            cache["public"] = self._pairs_of_roles(role_ids) if role_ids else frozenset()
+        return cache["public"]
 
     def get_public_role(self):
-        """The public role with its permissions in one statement (FAB asks on every REST call)."""
+        """The public role with its permissions in one statement (FAB asks for it for anonymous menus)."""
         return self.session.scalars(
             select(Role).where(Role.name == self.auth_role_public).options(joinedload(Role.permissions))
         ).unique().one_or_none()
 
-    def get_public_permissions(self):
-        cache = self._request_cache()
-        if cache is None:
-            return super().get_public_permissions()
-        if "public" not in cache:
-            cache["public"] = list(super().get_public_permissions())
-        return cache["public"]
+    def is_item_public(self, permission_name, view_name):
+        """FAB asks first on every REST call: answered from the cache (no statement when the user was loaded)."""
+        return (view_name, permission_name) in self._public_pairs()
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
-        """FAB asks once per menu item and button; answer from the roles loaded with the user (or one query),
-        cached for this request only and keyed by the user and the roles asked about."""
-        cache = self._request_cache()
-        if cache is None:
-            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
-        user = g.get("user")
-        key = ("roles", getattr(user, "id", None), tuple(sorted(role_ids)))
-        if key not in cache:
-            pairs = self._loaded_permissions(key[2])
-            if pairs is None:
-                rows = self.session.execute(
-                    select(ViewMenu.name, Permission.name)
-                    .join(PermissionView, PermissionView.view_menu_id == ViewMenu.id)
-                    .join(Permission, Permission.id == PermissionView.permission_id)
-                    .join(
-                        assoc_permissionview_role,
-                        assoc_permissionview_role.c.permission_view_id == PermissionView.id,
-                    )
-                    .where(assoc_permissionview_role.c.role_id.in_(key[2]))
-                )
-                pairs = frozenset(rows.tuples())
-            cache[key] = pairs
-        return (view_name, permission_name) in cache[key]
+        """FAB asks once per menu item and button: answered from the roles' cached pairs (app/security/
+        permission_cache.py), kept for this request per set of roles."""
+        if not role_ids:
+            return False
+        return (view_name, permission_name) in self._pairs_of_roles(role_ids)
+
+    def _get_user_permission_view_menus(self, user, permission_name: str, view_menus_name):
+        """The menu of an anonymous visitor from the public role's cached pairs (FAB would read the role)."""
+        if user is None and self.auth_role_public not in self.builtin_roles and self._request_cache() is not None:
+            return {view for view, permission in self._public_pairs() if permission == permission_name}
+        return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
+
+    def find_roles_permission_view_menus(self, permission_name: str, role_ids):
+        """The menu's one question per request (menu_access on the user's roles), from the same cache: FAB uses
+        only the view names of the answer."""
+        names = sorted({view for view, permission in self._pairs_of_roles(role_ids) if permission == permission_name})
+        return [_ViewMenuOnly(name) for name in names]
+
+
+class _ViewMenuOnly:
+    """What FAB reads of a PermissionView in _get_user_permission_view_menus: its view menu's name."""
+
+    __slots__ = ("view_menu",)
+
+    def __init__(self, name: str) -> None:
+        self.view_menu = _Named(name)
+
+
+class _Named:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import Role, User
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -118,3 +119,14 @@ class GrantLog(TenantScoped, Model):
     division_code: Mapped[str] = mapped_column(String(32), nullable=False)
     division_name: Mapped[str] = mapped_column(String(200), nullable=False)
     role_name: Mapped[str] = mapped_column(String(120), nullable=False)
+
+
+class PermissionsVersion(Model):
+    """One row (id 1) whose counter goes up in the same transaction as any change to roles or to what they may do
+    (app/security/permission_cache.py). Every process caches each role's permissions under the counter it read
+    with the signed-in user, so a change is seen by the next request of every process. A platform table: no
+    tenant_id, no row-level security (like ab_role); the app's roles read and update it."""
+
+    __tablename__ = "permissions_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, default=1)

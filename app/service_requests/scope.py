@@ -18,7 +18,11 @@ WHOLE = "whole"
 
 
 def reach(user) -> str | set[int]:
-    """WHOLE, or the ids of the กอง whose matters the user may see (own memberships and delegators')."""
+    """WHOLE, or the ids of the กอง whose matters the user may see (own memberships and delegators').
+
+    The memberships are already loaded, so this costs no statement of its own: on staff pages by
+    app/tenancy/web.py _prefetch_staff_rows, on the APIs by the user loader (app/security/manager.py
+    get_user_by_id: with the user, inside the user's tenant). Only a process's first API call of a user loads them."""
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
     from app.service_requests.engine import _running_delegations

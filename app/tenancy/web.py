@@ -18,16 +18,23 @@ from app.tenancy.services import ACTING_TENANT_KEY
 
 
 def _api_token_user():
-    """REST clients log in with a JWT (FAB's /api/v1/security/login), not a session cookie."""
+    """REST clients log in with a JWT (FAB's /api/v1/security/login), not a session cookie. Checked and its user
+    loaded once per request (the open API asks again after the tenant resolution)."""
     if not request.headers.get("Authorization", "").startswith("Bearer "):
         return None
+    current = request._get_current_object()
+    held = g.get("_api_token_user")
+    if held is not None and held[0] is current:
+        return held[1]
     from flask_jwt_extended import get_current_user, verify_jwt_in_request
 
     try:
         verify_jwt_in_request(optional=True)
-        return get_current_user()
+        user = get_current_user()
     except Exception:  # expired or forged: FAB's own check answers 401 later
-        return None
+        user = None
+    g._api_token_user = (current, user)
+    return user
 
 
 def _remember_locale(user) -> None:
