@@ -79,7 +79,9 @@ class ServiceRequestApi(BaseApi):
                 stmt.order_by(None).limit(COUNT_CAP + 1).subquery())) or 0
             if keyset.after is not None:
                 stmt = stmt.where(tuple_(ServiceRequest.created_at, ServiceRequest.id) < tuple_(*keyset.after))
-            rows = db.session.scalars(stmt.offset(page * size).limit(size)).unique().all()
+            # the version's number only (_dump): not its form JSON, nor its workflow
+            rows = db.session.scalars(stmt.options(*ServiceRequest.list_loads(workflow=False))
+                                      .offset(page * size).limit(size)).unique().all()
             next_after = keyset.token((rows[-1].created_at, rows[-1].id)) if len(rows) == size else None
             return self.response(200, count=count, count_capped=count > COUNT_CAP,
                                  result=[_dump(r) for r in rows], next_after=next_after)

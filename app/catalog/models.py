@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, defer, joinedload, mapped_column
 
 from app.tenancy.models import Division, TenantScoped, localized, tenant_link, utcnow
 
@@ -186,6 +186,31 @@ class ServiceRequest(TenantScoped, Model):
     # two people acting at once: the second write fails instead of silently overwriting the first
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": lock_version}
+
+    @classmethod
+    def list_loads(cls, *, workflow: bool = True, data: bool = True) -> tuple:
+        """Loader options for a page of matters: the version joined with only what a row shows (its number,
+        and its workflow when the row names the state or judges it overdue), never the form's fields,
+        documents, guide and legal basis (tens of KB of JSON each, read where one matter is shown, edited or
+        checked); the version's own service type is not joined again (it is the matter's: a lazy load finds
+        it in the identity map). `data=False` leaves the matter's values out too (a list that does not show
+        them). The model's default (tenant_link: joined, every column) stays for every other read, so a loop
+        elsewhere that reads version.fields keeps reading it from its own statement's rows."""
+        columns = [ServiceTypeVersion.id, ServiceTypeVersion.tenant_id, ServiceTypeVersion.service_type_id,
+                   ServiceTypeVersion.version]
+        if workflow:
+            columns.append(ServiceTypeVersion.workflow)
+        options = [joinedload(cls.version).load_only(*columns).lazyload(ServiceTypeVersion.service_type)]
+        if not data:
+            options.append(defer(cls.data))
+        return tuple(options)
+
+    @classmethod
+    def list_loads_for(cls, shown) -> tuple:
+        """TenantInterface's hook for FAB lists of matters: `shown` are the list's columns (the values only
+        when the list shows them, or when the columns are not known; the workflow always: state names and the
+        overdue flag read it)."""
+        return cls.list_loads(workflow=True, data=not shown or "data" in shown)
 
     def __str__(self) -> str:
         return self.title or f"#{self.id}"

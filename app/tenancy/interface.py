@@ -55,9 +55,11 @@ class TenantInterface(SQLAInterface):
     def __init__(self, obj, session=None):
         super().__init__(obj, session)
         self.eager_relations: tuple[str, ...] = ()
+        self.shown_columns: tuple[str, ...] = ()
 
     def eager_load(self, columns) -> "TenantInterface":
         """Relations a list shows are loaded with the page (one query each), not once per row."""
+        self.shown_columns = tuple(name for name in columns or [] if isinstance(name, str))
         self.eager_relations = tuple(
             name for name in columns or []
             if isinstance(name, str) and name in self.list_properties and self.is_relation(name)
@@ -103,6 +105,8 @@ class TenantInterface(SQLAInterface):
             query = query.filter(self._after_clause(keyset))
         query = self.apply_all(query, filters, order_column, order_direction, page, page_size, select_columns,
                                outer_default_load)
+        if not select_columns:
+            query = query.options(*self.list_loads())
         count = None
         to_many = bool(select_columns) and self.exists_col_to_many(select_columns)
         if count_stmt is not None and not to_many:
@@ -135,6 +139,13 @@ class TenantInterface(SQLAInterface):
         if keyset is not None and result and len(result) == page_size:
             keyset.next = self._key_of(result[-1], keyset)
         return (len(result) if count is None else count), result
+
+    def list_loads(self) -> tuple:
+        """The model's own loader options for a list page (`list_loads_for(shown columns)`, e.g. a matter's
+        version without its form JSON: app/catalog/models.py), applied to lists only: get() (the detail page,
+        edit forms) keeps the model's default loads."""
+        hook = getattr(self.obj, "list_loads_for", None)
+        return tuple(hook(self.shown_columns)) if hook is not None else ()
 
     def _after_clause(self, keyset):
         """WHERE (col, id) < (:c, :i) for newest first (> for oldest first); the primary key alone when the

@@ -38,7 +38,12 @@ def localized(name_th: str, name_en: str) -> str:
 
 def tenant_link(target: str, owner: str, column: str, **kwargs):
     """A many-to-one to a row of the same tenant, joined on the target's id. The table's composite foreign
-    key (tenant_id, column) makes the database itself refuse a link to another tenant's row."""
+    key (tenant_id, column) makes the database itself refuse a link to another tenant's row.
+
+    Loaded joined, every column, by default: the reads that loop over many rows and follow a link (inboxes,
+    queues, letters, bills) rely on it for one statement per page. A list whose link target is heavy names a
+    leaner load instead of changing this default (ServiceRequest.list_loads: a matter's version without its
+    form JSON; TenantInterface applies a model's list_loads_for to FAB lists)."""
     return relationship(
         target, primaryjoin=f"{target}.id == {owner}.{column}", foreign_keys=f"{owner}.{column}",
         lazy="joined", **kwargs,
