@@ -3,7 +3,8 @@ per list page whatever the page size; on PostgreSQL the row-level-security set_c
 walked, each list requested at 25 and at 100 rows as the organisation's admin (who may see them all).
 
 The walk runs in an organisation of its own (DLA 1000067, with a partner 1000068 that forwards matters to it),
-made here from seed YAML with rows in every list the admin opens: per-row and "only when there are rows"
+made here from seed YAML (in a province no other test uses, so no partner list or province filter
+meets them) with rows in every list the admin opens: per-row and "only when there are rows"
 lookups show their real cost, and the count is the same whatever other tests left behind. Nothing of it is
 in tenants A or B, and the rows are deleted again after the module."""
 from __future__ import annotations
@@ -41,7 +42,7 @@ BILLER_ID = "099400000000677"
 WASTE_TEMPLATE = os.path.join(ROOT, "seeds", "services", "waste_collection_registration.yaml")
 TENANT_D = """kind: tenant
 tenant: {dla_code: "%(code)s", type: sao, name_th: องค์การบริหารส่วนตำบลงบคำสั่ง, name_en: SAO Budget,
-         province: ลำปาง}
+         province: พะเยา}
 divisions:
   - {code: finance, name_th: กองคลัง, name_en: Finance Division}
   - {code: health, name_th: กองสาธารณสุขและสิ่งแวดล้อม, name_en: Public Health and Environment Division}
@@ -59,7 +60,7 @@ services:
 """ % {"code": TENANT_CODE, "password": PASSWORD}
 PARTNER_E = """kind: tenant
 tenant: {dla_code: "%(code)s", type: sao, name_th: องค์การบริหารส่วนตำบลคู่ส่งต่อ, name_en: SAO Partner,
-         province: ลำปาง}
+         province: พะเยา}
 divisions:
   - {code: finance, name_th: กองคลัง, name_en: Finance Division}
 users:
