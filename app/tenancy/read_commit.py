@@ -106,7 +106,7 @@ def _statement(conn, cursor, statement, parameters, context, executemany) -> Non
 
 def _failed(exception_context) -> None:
     conn = exception_context.connection
-    if conn is not None:
+    if conn is not None and not conn.invalidated:
         conn.info[WROTE] = True  # a failed statement may leave PostgreSQL's transaction aborted: roll it back
 
 
@@ -129,7 +129,8 @@ def committable(session: Session) -> bool:
     connections = session.info.get(_CONNECTIONS) or ()
     if not connections:
         return False  # nothing was sent: nothing to keep
-    return all(not c.closed and c.info.get(WROTE) is False and c.in_transaction() for c in connections)
+    return all(not c.closed and not c.invalidated and c.info.get(WROTE) is False and c.in_transaction()
+               for c in connections)
 
 
 def _mark_request() -> None:

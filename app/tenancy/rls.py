@@ -74,6 +74,8 @@ def install(engine: Engine, platform_role: str | None) -> None:
         conn.info[_KEY] = _DEFAULT
 
     def _forget(conn, *args):
+        if conn.invalidated:
+            return  # the server connection was lost: its info went with it, and reading it would raise
         conn.info.pop(_KEY, None)
 
     event.listen(engine, "commit", _forget)
