@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.security.models import Membership, RoleTemplate
@@ -19,8 +20,11 @@ def staff() -> list[User]:
     from app.thai import thai_compare
     from functools import cmp_to_key
 
-    users = db.session.scalars(select(User).where(User.active.is_(True), User.tenant_id.is_not(None),
-                                                  User.id.in_(select(Membership.user_id)))).unique().all()
+    # memberships (with their กอง, joined) in one more statement, not one per person: the pages list each
+    # person's กอง
+    users = db.session.scalars(select(User).options(selectinload(User.memberships)).where(
+        User.active.is_(True), User.tenant_id.is_not(None),
+        User.id.in_(select(Membership.user_id)))).unique().all()
     return sorted(users, key=cmp_to_key(lambda a, b: thai_compare(person_name(a), person_name(b))))
 
 
