@@ -1,6 +1,7 @@
 """Lists of matters carry only what a row shows (issue #10, fix 2 of docs/profile-2026-12.md): the staff list, the
-FAB REST list and the open API list join the service type version for its number (and its workflow where a row
-names the state), never its form JSON (fields, documents, guide, legal basis: tens of KB a version, once per row);
+FAB REST list and the open API list load the service type version for its number (and its workflow where a row
+names the state; the open API reads the page's versions in one statement of their own, so each workflow comes once,
+not once per row), never its form JSON (fields, documents, guide, legal basis: tens of KB a version, once per row);
 the statements per page stay the same at 25 rows as at 100; the detail page and every read outside the lists keep
 the model's full version, so a loop there over many matters costs no statement per matter.
 
@@ -101,11 +102,6 @@ def payload_key(app, payload_tenant) -> str:
     return token
 
 
-def _matter_statements(seen: list[str]) -> list[str]:
-    """The statements that read matters' rows (not their count alone, nor the user, key or permission reads)."""
-    return [s for s in seen if re.search(r"FROM service_requests\b", s) and "service_type_versions" in s]
-
-
 def _outer(statement: str) -> str:
     """The statement without its subqueries (the capped count's inner SELECT names every column of the matters:
     the database counts it without sending a value)."""
@@ -130,18 +126,25 @@ def _summary(seen: list[str]) -> list[str]:
     return [" ".join(s.split())[:160] for s in seen]
 
 
-def _assert_lean(seen: list[str], *, workflow: bool) -> str:
-    matters = _matter_statements(seen)
-    assert len(matters) == 1, _summary(seen)
-    columns = _version_columns(matters[0])
+def _assert_lean(seen: list[str], *, workflow: bool, apart: bool = False) -> str:
+    """The page's statement (rows of matters), checked with the version's load: joined into it, or `apart` in
+    one statement of its own for the page's versions. Returns the page's statement."""
+    pages = [s for s in seen if re.search(r"FROM service_requests\b", _outer(s))]
+    versions = [s for s in seen if re.search(r"FROM service_type_versions\b", _outer(s))]
+    assert len(pages) == 1, _summary(seen)
+    assert len(versions) == (1 if apart else 0), _summary(seen)
+    loaded = versions[0] if apart else pages[0]
+    columns = _version_columns(_outer(loaded))
     assert {"id", "version"} <= columns, columns
     assert not columns & set(HEAVY), f"the list selects the version's form JSON: {sorted(columns & set(HEAVY))}"
     assert ("workflow" in columns) is workflow, columns
+    if apart:
+        assert "service_type_versions" not in pages[0], pages[0][:2000]
     # the version's own service type (and its กอง) is not joined a second time: the matter's is the same row
-    assert len(set(re.findall(r"\bservice_types(?:_\d+)?\.id\b", matters[0]))) <= 1, matters[0][:2000]
-    # the tenant wall reaches the joined version too (with_loader_criteria on every load)
-    assert re.search(r"service_type_versions(?:_\d+)?\.tenant_id = ", matters[0]), matters[0][:3000]
-    return matters[0]
+    assert len(set(re.findall(r"\bservice_types(?:_\d+)?\.id\b", pages[0]))) <= 1, pages[0][:2000]
+    # the tenant wall reaches the version too (with_loader_criteria on every load)
+    assert re.search(r"service_type_versions(?:_\d+)?\.tenant_id = ", loaded), loaded[:3000]
+    return pages[0]
 
 
 def test_staff_list_reads_no_form_json_and_stays_flat(app, payload_tenant):
@@ -205,7 +208,8 @@ def test_open_api_list_reads_no_form_json_and_stays_flat(app, payload_tenant, pa
     print(f"open API list: {len(small)} statements at 25 rows, {len(large)} at 100")
     assert len(small) == len(large), (_summary(small), _summary(large))
     for seen in (small, large):
-        _assert_lean(seen, workflow=True)  # status_name_th / _en come from the workflow
+        # status_name_th / _en come from the workflow: each version's once, in a statement of its own
+        _assert_lean(seen, workflow=True, apart=True)
 
 
 def test_detail_page_and_reads_outside_lists_keep_the_whole_version(app, payload_tenant):
@@ -227,7 +231,8 @@ def test_detail_page_and_reads_outside_lists_keep_the_whole_version(app, payload
     assert rest.status_code == 200 and rest.get_json()["result"]["data"] == {"applicant": "ผู้ยื่น 7"}
 
 
-def test_lean_rows_cost_no_statement_per_row(app, payload_tenant):
+@pytest.mark.parametrize("apart", [False, True], ids=["joined", "versions_apart"])
+def test_lean_rows_cost_no_statement_per_row(app, payload_tenant, apart):
     """What a list leaves out is read once per version, never once per matter; what it names costs nothing more;
     and the model's own default (every other read, e.g. the approvals inbox's loop over version.fields) still
     brings the whole version with its matters in one statement."""
@@ -237,10 +242,13 @@ def test_lean_rows_cost_no_statement_per_row(app, payload_tenant):
     with app.app_context(), tenant_scope(tenant_id):
         engine = db.engine
         with counting(engine) as seen:
-            rows = db.session.scalars(select(ServiceRequest).options(*ServiceRequest.list_loads())
-                                      .order_by(ServiceRequest.id).limit(100)).unique().all()
+            loads = ServiceRequest.list_loads(versions_apart=apart)
+            rows = db.session.scalars(select(ServiceRequest).options(*loads).order_by(ServiceRequest.id)
+                                      .limit(100)).unique().all()
             assert len(rows) == 100
             listed = len(seen)
+            # the page (PostgreSQL: after the tenant's set_config), and apart: the page's versions in one more
+            assert listed <= (3 if apart else 2), _summary(seen)
             named = [(r.version.version, r.version.workflow["states"][0]["code"], r.service_type.code,
                      r.division.code, r.version.service_type.code, r.data["applicant"]) for r in rows]
             assert len(seen) == listed, _summary(seen)  # version number, workflow, service, กอง, values: loaded
