@@ -100,8 +100,8 @@ class TenantSecurityManager(SecurityManager):
 
     def get_user_by_id(self, pk):
         """The signed-in user with its roles and tenant (not the tenant's type or parent), the permissions version
-        (app/security/permission_cache.py) and whether the user is in any group, in one statement. Groups are
-        read (one more statement) only for a user who is in one.
+        (app/security/permission_cache.py) and whether the user is in any group, in one statement. Groups and
+        their roles are read (by selectin, two statements more) only for a user who is in a group.
 
         Inside a tenant (an integration key's acting user) the memberships come along, for the row scope
         (app/service_requests/scope.py). An API request (a JWT) has no tenant yet when its user is loaded; once a
@@ -131,7 +131,7 @@ class TenantSecurityManager(SecurityManager):
             if len(_USER_TENANTS) >= _USER_TENANTS_MAX:
                 _USER_TENANTS.clear()
             _USER_TENANTS[pk] = user.tenant_id
-        elif user is None or user.tenant_id is None:
+        else:
             _USER_TENANTS.pop(pk, None)
         return user
 
@@ -200,7 +200,6 @@ class TenantSecurityManager(SecurityManager):
 
     def _pairs_of_roles(self, role_ids) -> frozenset:
         """(view, permission) pairs of the roles, from the process cache or one statement for the roles missing."""
-
         cache = self._request_cache()
         key = ("roles", tuple(sorted(set(role_ids))))
         if cache is not None and key in cache:
@@ -229,7 +228,6 @@ class TenantSecurityManager(SecurityManager):
 
     def _public_pairs(self) -> frozenset:
         """The public role's pairs, cached like any role's (its id by name, under the same counter)."""
-
         cache = self._request_cache()
         if cache is None:
             return frozenset((pv.view_menu.name, pv.permission.name) for pv in super().get_public_permissions()
