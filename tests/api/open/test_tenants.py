@@ -43,10 +43,10 @@ def operator(app, tenant_a):
 
 @pytest.fixture(scope="module")
 def inactive(app, tenant_a):
-    """An inactive organisation in another province (removed after the module)."""
+    """An inactive organisation in a province no other test uses (removed after the module)."""
     with app.app_context(), platform_scope():
         db.session.add(Tenant(dla_code=INACTIVE, type_code="sao", name_th="อบต.ทดสอบปิดใช้งาน", name_en="Closed SAO",
-                              province="ลำพูน", active=False))
+                              province="แม่ฮ่องสอน", active=False))
         db.session.commit()
         db.session.remove()
     yield INACTIVE
@@ -87,7 +87,7 @@ def test_operator_lists_organisations_with_their_counts(app, operator, tenant_a,
 def test_filters_and_paging(operator, inactive):
     assert INACTIVE not in _codes(operator, "active=true") and "1000001" in _codes(operator, "active=true")
     assert INACTIVE in _codes(operator, "active=false") and "1000001" not in _codes(operator, "active=false")
-    assert _codes(operator, "province=ลำพูน") == [INACTIVE]
+    assert _codes(operator, "province=แม่ฮ่องสอน") == [INACTIVE]
     assert {"1000001", "1000002"} <= set(_codes(operator, "province=เชียงใหม่&type=sao"))
     assert _codes(operator, "type=no_such_type") == []
     every, seen, cursor = _codes(operator), [], None
