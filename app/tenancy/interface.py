@@ -103,6 +103,13 @@ class TenantInterface(SQLAInterface):
             count_stmt = select(func.count()).select_from(capped)
         if keyset is not None and keyset.after is not None:
             query = query.filter(self._after_clause(keyset))
+        if paged and page:
+            # a page past the first: its ids found first by the filters and the order alone (an index walk over
+            # the skipped rows), then only those rows loaded with their joins ("deferred join"): OFFSET no longer
+            # builds every skipped row's related rows
+            query = query.filter(self.get_pk().in_(self._page_ids(filters, order_column, order_direction, page,
+                                                                  page_size)))
+            page = None
         query = self.apply_all(query, filters, order_column, order_direction, page, page_size, select_columns,
                                outer_default_load)
         if not select_columns:
@@ -139,6 +146,13 @@ class TenantInterface(SQLAInterface):
         if keyset is not None and result and len(result) == page_size:
             keyset.next = self._key_of(result[-1], keyset)
         return (len(result) if count is None else count), result
+
+    def _page_ids(self, filters, order_column, order_direction, page, page_size):
+        """The ids of one page (OFFSET/LIMIT) as a subquery: the entity itself stays in its FROM, so the tenant
+        guard's criteria attach to it as to every read."""
+        ids = SQLAInterface.apply_all(self, self.session.query(self.obj), filters, order_column, order_direction,
+                                      page, page_size)
+        return ids.with_entities(self.get_pk()).scalar_subquery()
 
     def list_loads(self) -> tuple:
         """The model's own loader options for a list page (`list_loads_for(shown columns)`, e.g. a matter's
