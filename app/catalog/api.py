@@ -80,8 +80,12 @@ class ServiceRequestApi(BaseApi):
             if keyset.after is not None:
                 stmt = stmt.where(tuple_(ServiceRequest.created_at, ServiceRequest.id) < tuple_(*keyset.after))
             # the version's number only (_dump): not its form JSON, nor its workflow
+            if page:  # deferred join: the page's ids by filters and order alone, then their rows with joins
+                ids = stmt.with_only_columns(ServiceRequest.id).offset(page * size).limit(size)
+                stmt = select(ServiceRequest).where(ServiceRequest.id.in_(ids.scalar_subquery())).order_by(
+                    ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
             rows = db.session.scalars(stmt.options(*ServiceRequest.list_loads(workflow=False))
-                                      .offset(page * size).limit(size)).unique().all()
+                                      .limit(size)).unique().all()
             next_after = keyset.token((rows[-1].created_at, rows[-1].id)) if len(rows) == size else None
             return self.response(200, count=count, count_capped=count > COUNT_CAP,
                                  result=[_dump(r) for r in rows], next_after=next_after)

@@ -58,3 +58,21 @@ def test_later_page_statement_has_the_tenant_inside_and_costs_the_same(app, tena
     assert len(page) == 1, later
     inner = " ".join(page[0].split()).split(" IN (SELECT divisions.id", 1)[1]
     assert "divisions.tenant_id = " in inner.split(")")[0] + inner.split(")")[1]
+
+
+from tests.tenancy.test_speed_rules import bulk_tenant  # noqa: E402,F401  (1,020 matters of tenant C)
+
+
+def test_rest_and_staff_pages_of_matters_are_slices(app, bulk_tenant):  # noqa: F811
+    client = login(app.test_client(), "c.admin")
+    whole = [r["id"] for r in client.get("/api/v1/service-request/?page_size=100").get_json()["result"]]
+    assert len(whole) == 100
+    for page in (1, 3, 9):
+        got = client.get(f"/api/v1/service-request/?page_size=10&page={page}").get_json()
+        assert [r["id"] for r in got["result"]] == whole[page * 10:(page + 1) * 10]
+        assert got["count"] == 1001 and got["count_capped"] is True
+    view = "ServiceRequestView"
+    first = client.get(f"/service-requests/list/?psize_{view}=100").get_data(as_text=True)
+    order = list(dict.fromkeys(int(m) for m in re.findall(r"/service-requests/show/(\d+)", first)))
+    later = client.get(f"/service-requests/list/?psize_{view}=25&page_{view}=2").get_data(as_text=True)
+    assert list(dict.fromkeys(int(m) for m in re.findall(r"/service-requests/show/(\d+)", later))) == order[50:75]
