@@ -326,3 +326,38 @@ def test_bad_waste_section_names_its_path_and_writes_nothing(app, tmp_path, bad,
                                  .join(Tenant, Tenant.id == WasteRoute.tenant_id)
                                  .where(Tenant.dla_code == "1000084")) == 0
         db.session.remove()
+
+
+def test_seed_passwords_hashed_together_then_checked_on_reapply(app, tmp_path):
+    """Several users with passwords (hashed at once in threads): each can sign in with its own password, a
+    second apply changes no password, a changed password in the file is the only change recorded."""
+    from werkzeug.security import check_password_hash
+
+    people = "".join(
+        f"  - {{username: pw{i}.user, first_name: ผู้ใช้, last_name: ที่{i}, email: pw{i}@pw.test, "
+        f"password: Seed-pass-{i}-2569, memberships: [{{division: office, role: officer}}]}}\n" for i in range(4))
+    text = ('kind: tenant\ntenant: {dla_code: "1000086", type: sao, name_th: อบต.รหัสผ่าน, name_en: Password SAO,'
+            ' province: น่าน}\nusers:\n' + people)
+    path = tmp_path / "pw.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, output = run(app, PLATFORM, str(path))
+    assert code == 0, output
+
+    def stored():
+        with app.app_context(), platform_scope():
+            rows = dict(db.session.execute(select(User.username, User.password)
+                                           .where(User.username.like("pw%.user"))).all())
+            db.session.remove()
+            return rows
+
+    first = stored()
+    assert len(first) == 4 and len(set(first.values())) == 4
+    assert all(check_password_hash(first[f"pw{i}.user"], f"Seed-pass-{i}-2569") for i in range(4))
+    code, output = run(app, PLATFORM, str(path))
+    assert code == 0 and stored() == first, output
+    path.write_text(text.replace("Seed-pass-2-2569", "Seed-pass-2-2570"), encoding="utf-8")
+    code, output = run(app, PLATFORM, str(path))
+    assert code == 0, output
+    after = stored()
+    assert check_password_hash(after["pw2.user"], "Seed-pass-2-2570")
+    assert {k: v for k, v in after.items() if k != "pw2.user"} == {k: v for k, v in first.items() if k != "pw2.user"}
