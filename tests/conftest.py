@@ -176,6 +176,11 @@ def ids_in_links(html: str, route: str) -> set[int]:
     return {int(m) for m in re.findall(rf"{re.escape(route)}/(?:show|edit|delete)/(\d+)", html)}
 
 
+def ids_in_order(html: str, route: str) -> list[int]:
+    """The ids of a list page's rows, in the order shown (each once)."""
+    return list(dict.fromkeys(int(m) for m in re.findall(rf"{re.escape(route)}/show/(\d+)", html)))
+
+
 _owner_engines: dict = {}
 
 

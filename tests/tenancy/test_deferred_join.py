@@ -3,24 +3,18 @@ their joins ("deferred join", app/tenancy/interface.py): the same rows in the sa
 the tenant wall inside the subquery too, and the same statements as the first page."""
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from app.extensions import db
 from app.tenancy.context import tenant_scope
-from tests.conftest import ids_in_links, login
+from tests.conftest import ids_in_links, ids_in_order, login
 from tests.tenancy.statements import page_statements
 
 VIEW = "DivisionView"
 
 
 def _page_ids(html: str) -> list[int]:
-    seen: list[int] = []
-    for m in re.findall(r"/divisions/show/(\d+)", html):
-        if int(m) not in seen:
-            seen.append(int(m))
-    return seen
+    return ids_in_order(html, "/divisions")
 
 
 def test_every_page_is_the_slice_of_the_whole_order(app, tenant_a, tenant_b):
@@ -73,6 +67,6 @@ def test_rest_and_staff_pages_of_matters_are_slices(app, bulk_tenant):  # noqa: 
         assert got["count"] == 1001 and got["count_capped"] is True
     view = "ServiceRequestView"
     first = client.get(f"/service-requests/list/?psize_{view}=100").get_data(as_text=True)
-    order = list(dict.fromkeys(int(m) for m in re.findall(r"/service-requests/show/(\d+)", first)))
+    order = ids_in_order(first, "/service-requests")
     later = client.get(f"/service-requests/list/?psize_{view}=25&page_{view}=2").get_data(as_text=True)
-    assert list(dict.fromkeys(int(m) for m in re.findall(r"/service-requests/show/(\d+)", later))) == order[50:75]
+    assert ids_in_order(later, "/service-requests") == order[50:75]

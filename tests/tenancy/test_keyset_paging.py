@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.tenancy.context import tenant_scope
-from tests.conftest import login
+from tests.conftest import ids_in_order, login
 from tests.tenancy.statements import page_statements
 from tests.tenancy.test_speed_rules import BULK_REQUESTS, bulk_tenant  # noqa: F401 (fixture)
 
@@ -21,11 +21,7 @@ ROUTE = "/service-requests"
 
 
 def _ids(page: str) -> list[int]:
-    seen: list[int] = []
-    for pk in re.findall(rf"{ROUTE}/show/(\d+)", page):
-        if int(pk) not in seen:
-            seen.append(int(pk))
-    return seen
+    return ids_in_order(page, ROUTE)
 
 
 def _next(page: str):
