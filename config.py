@@ -47,6 +47,8 @@ class Config:
         "pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE_SECONDS", "1800")),
     }
     DATABASE_PING_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_IDLE_SECONDS", "30"))
+    # PostgreSQL plans each statement for its organisation (generic plans ignore how big it is; app/tenancy/pool.py)
+    DATABASE_PLAN_CACHE_MODE = os.environ.get("DATABASE_PLAN_CACHE_MODE", "force_custom_plan")
     # a request that read only ends with COMMIT, not ROLLBACK, so psycopg's prepared statements survive it
     # (app/tenancy/read_commit.py); off for PgBouncer in transaction mode
     READ_ONLY_COMMIT = _bool("READ_ONLY_COMMIT", True)

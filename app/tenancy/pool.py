@@ -11,7 +11,14 @@ A restart under load is noticed by the first statement on each dead connection: 
 whole pool, so every other connection is replaced at its next checkout and only the requests in flight fail,
 as they would with pre-ping too.
 
-DATABASE_PING_IDLE_SECONDS=0 pings on every checkout (pool_pre_ping's behaviour); a negative value never pings."""
+DATABASE_PING_IDLE_SECONDS=0 pings on every checkout (pool_pre_ping's behaviour); a negative value never pings.
+
+Plans (DATABASE_PLAN_CACHE_MODE, default force_custom_plan): with read-only requests ending in COMMIT
+(read_commit.py) psycopg's prepared statements survive, and after five runs PostgreSQL may switch one to a generic
+plan, made without knowing which organisation it is for. Organisations differ 800-fold in size: `make bench`
+measured a page past the first of the largest (403,952 matters) at 605 ms on the generic plan, which sorts the whole
+organisation, against 2.4 ms planned for it. Every connection therefore plans each statement for its parameters
+(parsing is still saved); `auto` gives PostgreSQL's default back."""
 from __future__ import annotations
 
 import time
@@ -20,6 +27,8 @@ import weakref
 from sqlalchemy import event, exc
 
 SETTING = "DATABASE_PING_IDLE_SECONDS"
+PLAN_SETTING = "DATABASE_PLAN_CACHE_MODE"
+PLAN_MODES = ("auto", "force_custom_plan", "force_generic_plan")
 _CHECKED_IN = "pool_checked_in_at"
 _installed: weakref.WeakSet = weakref.WeakSet()
 
@@ -27,9 +36,36 @@ _installed: weakref.WeakSet = weakref.WeakSet()
 def init_app(app) -> None:
     from app.extensions import db
 
+    mode = app.config.get(PLAN_SETTING, "force_custom_plan")
+    if mode not in PLAN_MODES:
+        raise RuntimeError(f"{PLAN_SETTING} must be one of {', '.join(PLAN_MODES)}, not {mode!r}")
     with app.app_context():
         for engine in db.engines.values():
             install(engine, float(app.config.get(SETTING, 30)))
+            install_plan_mode(engine, mode)
+
+
+_plan_modes: weakref.WeakSet = weakref.WeakSet()
+
+
+def install_plan_mode(engine, mode: str) -> None:
+    """SET plan_cache_mode on every new PostgreSQL connection of `engine` (idempotent per engine); connections
+    already pooled are closed so that none is left without it."""
+    if engine.dialect.name != "postgresql" or engine in _plan_modes:
+        return
+    _plan_modes.add(engine)
+
+    @event.listens_for(engine, "connect", insert=True)
+    def _connected(dbapi_connection, record):
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a session setting, outside any transaction
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET plan_cache_mode = {mode}")  # one of PLAN_MODES, checked in init_app
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    engine.dispose()
 
 
 def install(engine, idle_seconds: float) -> None:

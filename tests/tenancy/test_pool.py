@@ -71,3 +71,30 @@ def test_without_the_ping_the_dead_connection_fails_the_request(database_url):
     finally:
         with application.app_context():
             db.engine.dispose()
+
+
+def _plan_mode_app(database_url, **extra):
+    application = make_app(database_url, FAB_UPDATE_PERMS=False, **extra)
+    application.add_url_rule("/_pool/plan", "pool_plan",
+                             lambda: str(db.session.scalar(text("SHOW plan_cache_mode"))))
+    return application
+
+
+def test_every_connection_plans_for_its_parameters(database_url):
+    """Generic plans ignore which organisation a statement is for (sizes differ 800-fold): every connection,
+    a replaced one too, plans each statement afresh by default; DATABASE_PLAN_CACHE_MODE=auto restores
+    PostgreSQL's own choice; a wrong value stops the app at start."""
+    application = _plan_mode_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    client = application.test_client()
+    assert client.get("/_pool/plan").get_data(as_text=True) == "force_custom_plan"
+    with application.app_context():
+        db.engine.dispose()  # a new connection gets it too
+    assert client.get("/_pool/plan").get_data(as_text=True) == "force_custom_plan"
+    with application.app_context():
+        db.engine.dispose()
+    auto = _plan_mode_app(database_url, DATABASE_PLAN_CACHE_MODE="auto")
+    assert auto.test_client().get("/_pool/plan").get_data(as_text=True) == "auto"
+    with auto.app_context():
+        db.engine.dispose()
+    with pytest.raises(RuntimeError, match="DATABASE_PLAN_CACHE_MODE"):
+        make_app(database_url, FAB_UPDATE_PERMS=False, DATABASE_PLAN_CACHE_MODE="custom; DROP TABLE x")
