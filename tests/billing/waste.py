@@ -50,7 +50,7 @@ def open_account(tenant_id: int, **overrides):
     return account_id
 
 
-def install_waste_service(tenant_id: int, dla_code: str) -> WasteTenant:
+def install_waste_service(tenant_id: int, dla_code: str, biller_id: str | None = None) -> WasteTenant:
     from app.billing.models import WasteRoute
     from app.catalog import services
     from app.catalog.spec import ServiceSpec
@@ -63,7 +63,7 @@ def install_waste_service(tenant_id: int, dla_code: str) -> WasteTenant:
         template.pop(key, None)
     with platform_scope():
         tenant = db.session.get(Tenant, tenant_id)
-        tenant.promptpay_biller_id = BILLER[dla_code]
+        tenant.promptpay_biller_id = biller_id or BILLER[dla_code]
         db.session.commit()
     with tenant_scope(tenant_id):
         definition = ServiceSpec().load(template)

@@ -16,12 +16,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import yaml
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.tenancy.context import platform_scope, tenant_scope
-from tests.conftest import PASSWORD, ROOT, login, record_count
+from tests.conftest import PASSWORD, login, record_count
+from tests.billing.waste import install_waste_service
 from tests.tenancy.statements import page_statements
 
 MAX_STATEMENTS = 6
@@ -39,7 +39,6 @@ ONE_ROW = {"/organisation/list/"}
 
 TENANT_CODE, PARTNER_CODE = "1000067", "1000068"
 BILLER_ID = "099400000000677"
-WASTE_TEMPLATE = os.path.join(ROOT, "seeds", "services", "waste_collection_registration.yaml")
 TENANT_D = """kind: tenant
 tenant: {dla_code: "%(code)s", type: sao, name_th: องค์การบริหารส่วนตำบลงบคำสั่ง, name_en: SAO Budget,
          province: พะเยา}
@@ -106,31 +105,6 @@ def _requests(tenant_id: int, division_code: str, rows: list[tuple[str, str]]) -
     return [r.id for r in made]
 
 
-def _install_waste(tenant_id: int):
-    """The waste service from the real template, a biller ID and two routes (as tests/billing/waste.py)."""
-    from app.billing.models import WasteRoute
-    from app.catalog import services
-    from app.catalog.spec import ServiceSpec
-    from app.tenancy.models import Division, Tenant
-
-    with open(WASTE_TEMPLATE, encoding="utf-8") as fh:
-        template = yaml.safe_load(fh)
-    fees = template.pop("fees")
-    for key in ("kind", "caps"):
-        template.pop(key, None)
-    with platform_scope():
-        db.session.get(Tenant, tenant_id).promptpay_biller_id = BILLER_ID
-        db.session.commit()
-    with tenant_scope(tenant_id):
-        division = db.session.scalar(select(Division).where(Division.code == "health"))
-        service_type, _changed = services.save_definition(tenant_id, ServiceSpec().load(template), division)
-        services.save_fee_schedule(service_type, {**fees, "effective_from": date(2025, 10, 1)})
-        routes = [WasteRoute(code=code, name_th=name, collection_days="mon,thu")
-                  for code, name in (("R1", "สายงบที่ 1"), ("R2", "สายงบที่ 2"))]
-        db.session.add_all(routes)
-        db.session.commit()
-
-
 def _fill(tenant_id: int, partner_id: int) -> None:
     """Two rows or more in every list of the admin's menu, made as the app's services leave them."""
     from flask_appbuilder.security.sqla.models import User
@@ -153,7 +127,7 @@ def _fill(tenant_id: int, partner_id: int) -> None:
                                       subject=f"งบ-ส่งต่อ-รับ-{i}", request_note="โปรดพิจารณา",
                                       sent_by_name="แอดมิน อี") for i, pk in enumerate(theirs))
         db.session.commit()
-    _install_waste(tenant_id)
+    install_waste_service(tenant_id, "", biller_id=BILLER_ID)  # the real template, two routes
     with tenant_scope(tenant_id):
         users = {u.username: u for u in db.session.scalars(select(User).where(User.tenant_id == tenant_id))}
         admin = users["d.admin"]
